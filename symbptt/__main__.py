@@ -1,0 +1,5 @@
+"""``python -m symbptt`` is the same as the ``symbptt`` command."""
+
+from symbptt.cli import main
+
+raise SystemExit(main())
