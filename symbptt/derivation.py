@@ -1,0 +1,58 @@
+"""A derivation is what a lecture writes on the board: a left-hand side and a chain of
+equal right-hand sides, each with the rule that justifies it.
+
+Steps hold SymPy expressions (element formulas) or matrix-level terms
+(:mod:`symbptt.terms`); printers (LaTeX, text, JSON) read them, nothing here prints
+beyond the hooks that Jupyter and SymPy's printers call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from symbptt.shapes import Shape
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Why a step holds: plain text for the terminal and its LaTeX form for documents."""
+
+    text: str
+    latex: str = ""
+
+    def __post_init__(self):
+        if not self.latex:
+            object.__setattr__(self, "latex", r"\text{" + self.text + "}")
+
+
+@dataclass(frozen=True)
+class Step:
+    rhs: Any
+    rule: Rule
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """``lhs = steps[0].rhs = steps[1].rhs = …``, each equality justified by its rule.
+
+    ``shapes`` names the shape of the left-hand side and of each factor the
+    lecture asks about; ``notes`` are remarks that are not equalities (the sparsity
+    of the tensor, the number of terms).
+    """
+
+    name: str
+    title: str
+    lhs: Any
+    steps: tuple[Step, ...]
+    shapes: tuple[tuple[str, Shape], ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def result(self):
+        return self.steps[-1].rhs
+
+    def _repr_latex_(self) -> str:
+        from symbptt.latex.printer import derivation_to_latex
+
+        return "$$" + derivation_to_latex(self) + "$$"
