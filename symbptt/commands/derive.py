@@ -1,0 +1,140 @@
+"""``symbptt derive``: the derivations of the spec's parameters, as text, LaTeX or JSON."""
+
+from __future__ import annotations
+
+import json
+
+from symbptt import calculus, program
+from symbptt.bptt import BPTT
+from symbptt.commands.common import spec_and_model, steps_option
+from symbptt.derivation import Derivation
+from symbptt.errors import UsageError
+from symbptt.latex.printer import derivation_rows, derivation_to_latex, to_latex
+from symbptt.latex.text import derivation_to_text, to_text
+from symbptt.tensors import explicit_tensor, sparsity
+
+# Beyond this many entries the explicit program prints a summary, not every entry.
+MAX_PRINTED_ENTRIES = 5_000
+
+
+def derivations_for(model, parameters, T: int) -> list[Derivation]:
+    """The lecture's derivations for ``parameters``, shared ones first and once."""
+    out = [calculus.loss_output_derivative(model), calculus.loss_state_derivative(model)]
+    if any(name in ("W", "U", "b") for name in parameters):
+        out.append(calculus.state_jacobian(model))
+    for name in parameters:
+        chain = BPTT(model, name)
+        if chain.recurrent:
+            out.append(_with_sparsity(calculus.explicit_state_derivative(model, name), model, name))
+            out.append(chain.general())
+            out.append(chain.expanded_derivation(T))
+            out.append(chain.element_form())
+        else:
+            out.append(calculus.output_parameter_derivative(model, name))
+            out.append(chain.general())
+            out.append(chain.expanded_derivation(T))
+        out.append(chain.vectorised_derivation())
+    return out
+
+
+def _with_sparsity(derivation: Derivation, model, wrt: str) -> Derivation:
+    """Add the measured sparsity of the explicit tensor when d is a (small) number."""
+    if not model.d.is_Integer or int(model.d) > 8 or (wrt == "U" and not model.n.is_Integer):
+        return derivation
+    found = sparsity(explicit_tensor(model, wrt, 2))
+    note = f"At d = {model.d}, k = 2, a random point: {found}."
+    if model.s0_zero and wrt == "W":
+        first = sparsity(explicit_tensor(model, wrt, 1))
+        note += f" At k = 1 with s_0 = 0: {first}."
+    return Derivation(derivation.name, derivation.title, derivation.lhs, derivation.steps,
+                      derivation.shapes, derivation.notes + (note,))  # fmt: skip
+
+
+def run(args) -> str:
+    spec, model = spec_and_model(args)
+    T = steps_option(args, spec)
+    if args.explicit:
+        return _explicit(model, T, args)
+    if args.entries:
+        raise UsageError("--entries goes with --explicit", "--entries")
+    parameters = (args.wrt,) if args.wrt else spec.parameters
+    items = derivations_for(model, parameters, T)
+    if args.format == "json":
+        return json.dumps({"spec": spec.name, "model": _model_record(model, T),
+                           "derivations": [_record(item) for item in items]}, ensure_ascii=False, indent=2) + "\n"  # fmt: skip
+    if args.format == "latex":
+        blocks = [f"% {item.title}\n{derivation_to_latex(item, 'align*')}" for item in items]
+        return "\n\n".join(blocks) + "\n"
+    header = f"{spec.title}\n{_model_line(model, T)}\n\n"
+    return header + "\n\n".join(derivation_to_text(item) for item in items) + "\n"
+
+
+def _model_line(model, T) -> str:
+    act = "σ (logistic)" if model.activation.name == "sigmoid" else "tanh"
+    s0 = "s_0 = 0" if model.s0_zero else "s_0 a given constant"
+    return f"RNN with d = {model.d}, n = {model.n}, k = {model.k}, activation {act}, {s0}; T = {T} for expansions"
+
+
+def _model_record(model, T) -> dict:
+    return {"d": str(model.d), "n": str(model.n), "k": str(model.k), "T": T,
+            "activation": model.activation.name, "s0": "zeros" if model.s0_zero else "symbol"}  # fmt: skip
+
+
+def _record(item: Derivation) -> dict:
+    rows = derivation_rows(item)
+    return {
+        "name": item.name,
+        "title": item.title,
+        "lhs": {"text": to_text(item.lhs), "latex": to_latex(item.lhs)},
+        "steps": [
+            {"text": to_text(step.rhs), "latex": latex, "rule": {"text": step.rule.text, "latex": rule}}
+            for step, (_, latex, rule) in zip(item.steps, rows, strict=True)
+        ],
+        "shapes": [{"of": label, "shape": str(shape)} for label, shape in item.shapes],
+        "notes": list(item.notes),
+    }
+
+
+def _explicit(model, T: int, args) -> str:
+    built = program.build(model, T)
+    entries = built.size
+    show_entries = args.entries or entries <= MAX_PRINTED_ENTRIES and args.format != "text"
+    if args.format == "json":
+        return json.dumps({
+            "model": _model_record(model, T),
+            "assignments": [
+                {"name": item.name, "phase": item.phase, "text": to_text(item.term), "latex": to_latex(item.term),
+                 **({"entries": [{"index": list(index), "text": to_text(expr)} for index, expr in item.elements]}
+                    if show_entries else {"entries_count": len(item.elements)})}
+                for item in built.assignments
+            ],
+        }, ensure_ascii=False, indent=2) + "\n"  # fmt: skip
+    if args.format == "latex":
+        lines = [rf"{_latex_name(item.name)} &= {to_latex(item.term)}" for item in built.assignments]
+        return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}\n"
+    out = [
+        f"Reverse-mode program: {_model_line(model, T)}",
+        f"{len(built.assignments)} assignments, {entries} entries; each uses the names of earlier ones",
+        "",
+    ]
+    phase = None
+    for item in built.assignments:
+        if item.phase != phase:
+            phase = item.phase
+            out.append(f"# {phase}")
+        out.append(f"{item.name} = {to_text(item.term)}")
+        if args.entries:
+            for index, expr in item.elements:
+                out.append(f"    [{','.join(map(str, index))}] = {to_text(expr)}")
+    if not args.entries:
+        out.append("")
+        out.append("(add --entries to print every entry of every assignment)")
+    return "\n".join(out) + "\n"
+
+
+def _latex_name(name: str) -> str:
+    if name.startswith("∂L/∂"):
+        return rf"\frac{{\partial L}}{{\partial {name[4:]}}}"
+    base, step = name.split("_", 1)
+    symbol = r"\boldsymbol{\delta}" if base == "δ" else base
+    return rf"{symbol}_{{{step}}}"
