@@ -1,0 +1,87 @@
+"""The command line as a user runs it: a real subprocess, real output, real exit codes."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ENV = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+
+
+def run(*args, check=True):
+    result = subprocess.run([sys.executable, "-m", "symbptt", *args], capture_output=True, text=True, env=ENV)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_help_does_not_import_sympy():
+    code = "import sys; from symbptt.cli import main; main(['--help']) if False else None; " \
+           "import symbptt.cli; print('sympy' in sys.modules, 'numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV).stdout
+    assert out.strip() == "False False"
+    assert "derive" in run("--help").stdout
+
+
+def test_default_derivation_prints_the_lecture_formula():
+    out = run("derive").stdout
+    assert "∂⁺s_kp/∂W_qr" in out and "σ'(a_kp) s_{k−1,r} δ_pq" in out
+    assert "shape of ∂⁺s_k/∂W: d×d×d" in out
+    assert "Σ_{k=1}^{T} (δ_k ⊙ σ'(a_k)) s_{k−1}ᵀ" in out
+    for name in ("U", "V", "b", "c"):
+        assert f"∂L/∂{name}" in out
+
+
+def test_latex_format_uses_the_lectures_notation():
+    out = run("derive", "--wrt", "W", "--format", "latex").stdout
+    assert r"\frac{\partial^{+} s_{kp}}{\partial W_{qr}}" in out
+    assert r"\sigma'(a_{kp}) s_{k-1,r} \delta_{pq}" in out
+    assert r"\begin{align*}" in out and r"\text{chain rule}" in out
+
+
+def test_json_format_and_tanh():
+    data = json.loads(run("derive", "--wrt", "U", "--activation", "tanh", "--format", "json").stdout)
+    explicit = next(item for item in data["derivations"] if item["name"] == "explicit_s_U")
+    assert explicit["steps"][-1]["latex"] == r"\tanh'(a_{kp}) x_{kr} \delta_{pq}"
+    assert data["model"]["activation"] == "tanh"
+
+
+def test_concrete_T_expansion_and_sparsity():
+    out = run("derive", "--wrt", "W", "--d", "3", "--T", "4").stdout
+    assert "∂L/∂W expanded for T = 4: 10 terms" in out
+    assert "9 of 27 entries non-zero" in out
+
+
+def test_explicit_program():
+    out = run("derive", "--explicit", "--d", "2", "--n", "2", "--k", "2", "--T", "3").stdout
+    assert "δ_1 = Vᵀ r_1 + Wᵀ g_2" in out and "∂L/∂W = Σ_{k=1}^{3} g_k s_{k−1}ᵀ" in out
+    entries = run("derive", "--explicit", "--d", "2", "--n", "1", "--k", "2", "--T", "1", "--entries").stdout
+    assert "[1] = U_11 x_11 + W_11 s_01 + W_12 s_02 + b_1" in entries.replace("  ", " ") or "b_1" in entries
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["derive", "--d", "0"], "error: d: must be at least 1, got 0"),
+        (["derive", "--d", "-2"], "error: d: must be at least 1"),
+        (["derive", "--d", "2.5"], "error: d: must be a whole number"),
+        (["derive", "--explicit", "--T", "2"], "error: d: the explicit program needs a number"),
+        (["derive", "--wrt", "X"], "invalid choice: 'X'"),
+        (["derive", "no-such-derivation"], "no shipped derivation or file named 'no-such-derivation'"),
+        (["derive", "rnn-bpt"], "did you mean 'rnn-bptt'?"),
+        (["derive", "--T", "0"], "error: --T: must be at least 1"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(args, message):
+    result = run(*args, check=False)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_list_and_python_dash_m():
+    out = run("list").stdout
+    assert "rnn-bptt " in out and "rnn-bptt-tanh" in out
