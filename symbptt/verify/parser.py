@@ -1,0 +1,860 @@
+r"""Read the lecture's LaTeX into the syntax tree of :mod:`symbptt.verify.ast`.
+
+Three entry points:
+
+* :func:`parse_expression` reads one formula (no ``=``);
+* :func:`parse_claim` reads ``LHS = RHS`` or a chain ``A = B = C``;
+* :func:`extract_claims` finds the ``equation``/``align`` environments of a .tex
+  file and reads each chain ``A &= B \\ &= C`` with its file positions.
+
+Why a grammar of our own: SymPy's ``parse_latex`` drops factors, merges
+``W_{pi}`` and ``W_{ip}``, and ``sympify`` runs Python code. Here nothing is
+evaluated and nothing is dropped: text outside :file:`grammar.lark` is a
+:class:`~symbptt.errors.ParseError` whose ``where`` is ``source:line:column``.
+
+Index rule (how a subscript becomes index expressions):
+
+* commas separate index expressions: ``s_{k-1,r}`` is ``(k-1, r)``;
+* an expression with ``+``/``-`` is one index: ``s_{t+1}``, ``\delta_{k+1}``;
+* a comma-free run of letters is split into one index per letter when every
+  letter is an index name (:data:`INDEX_LETTERS`: i j k l m n p q r t u v), or
+  when the base is a matrix (:data:`MATRIX_BASES`: W U V) and the run has exactly
+  two letters (``W_{pd}``); any other run (``x_{ab}``, ``s_{k1}``) is an error
+  asking for commas, never a guess;
+* digits form one number: ``L_{12}`` is step 12 (write ``W_{1,2}`` for an entry).
+
+The parser is LALR(1) with Lark's basic lexer, so time is linear in the input;
+the limits below bound size and depth before anything downstream sees the tree.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+
+from lark import Lark, Token, Transformer_NonRecursive, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark.lark import PostLex
+
+from symbptt.errors import ParseError
+from symbptt.verify import ast
+
+MAX_INPUT_CHARS = 20_000
+"""Longest formula (or chain) accepted; longer input is 'too large'."""
+
+MAX_NESTING = 100
+"""Deepest nesting of delimiters, and of the syntax tree, accepted."""
+
+MAX_NUMBER_DIGITS = 30
+"""Longest number accepted, in digits."""
+
+MAX_DOCUMENT_CHARS = 2_000_000
+"""Longest .tex file :func:`extract_claims` reads."""
+
+INDEX_LETTERS = frozenset("ijklmnpqrtuv")
+"""Letters that a comma-free subscript run is split into (``s_{kp}`` is k, p)."""
+
+MATRIX_BASES = frozenset("WUV")
+"""Matrices whose two-letter subscripts are always two indices (``W_{pd}``)."""
+
+COMMANDS_UNDERSTOOD = (
+    r"\frac, \dfrac, \tfrac, \partial, \partial^{+}, \sum, \prod, \sigma, \tanh, \exp, \log, "
+    r"\ln, \operatorname{diag}, \cdot, \times, \odot, \top, \prime, \mathbf, \mathrm, "
+    r"\boldsymbol, \hat, \left, \right, \bigl, \bigr, Greek letters, \ell, spacing \, \; \quad"
+)
+
+_FUNCTION_COMMANDS = {"SIGMA": "sigma", "TANH": "tanh", "EXP": "exp", "LOG": "log", "LN": "log"}
+_FUNCTION_WORDS = {
+    "diag": "diag",
+    "softmax": "softmax",
+    "tanh": "tanh",
+    "exp": "exp",
+    "log": "log",
+    "ln": "log",
+}
+_SIZE_COMMANDS = frozenset(
+    "\\left \\right \\bigl \\bigr \\Bigl \\Bigr \\biggl \\biggr \\Biggl \\Biggr "
+    "\\big \\Big \\bigg \\Bigg".split()
+)
+_TRANSPOSE = object()  # what a superscript \top / \intercal stands for
+
+
+# --------------------------------------------------------------------------
+# Positions.
+# --------------------------------------------------------------------------
+
+
+class SourceText:
+    """A text and its name, turning offsets into ``name:line:column``.
+
+    Offsets are absolute in the whole text, so a fragment (one chain of a .tex
+    file) is parsed in place and its errors point into the file.
+    """
+
+    def __init__(self, text: str, name: str):
+        self.text = text
+        self.name = name
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def line_column(self, offset: int) -> tuple[int, int]:
+        line_index = bisect.bisect_right(self._line_starts, offset) - 1
+        return line_index + 1, offset - self._line_starts[line_index] + 1
+
+    def where(self, offset: int) -> str:
+        line, column = self.line_column(offset)
+        return f"{self.name}:{line}:{column}"
+
+    def span(self, start: int, end: int) -> ast.Span:
+        line, column = self.line_column(start)
+        end_line, end_column = self.line_column(end)
+        return ast.Span(start, end, line, column, end_line, end_column)
+
+
+class _Problem(Exception):
+    """A syntax problem found inside the parser, at an offset of the fragment."""
+
+    def __init__(self, message: str, offset: int):
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+# --------------------------------------------------------------------------
+# The Lark parser and its token guard.
+# --------------------------------------------------------------------------
+
+
+class _TokenGuard(PostLex):
+    """Stops unknown commands and over-long numbers as soon as they are lexed.
+
+    Listing CONTROL_WORD and CONTROL_SYMBOL in ``always_accept`` keeps Lark from
+    discarding these otherwise unused terminals, so ``\\input`` is lexed as one
+    word and reported here instead of being misread as letters.
+    """
+
+    always_accept = ("CONTROL_WORD", "CONTROL_SYMBOL")
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        for token in stream:
+            if token.type in self.always_accept and token.rstrip() in _SIZE_COMMANDS:
+                raise _Problem(
+                    f"'{token}' must be followed by a delimiter ( ) [ ]", token.start_pos
+                )
+            if token.type in self.always_accept:
+                raise _Problem(
+                    f"unexpected '{token}' (commands understood: {COMMANDS_UNDERSTOOD})",
+                    token.start_pos,
+                )
+            if token.type == "NUMBER" and sum(ch.isdigit() for ch in token) > MAX_NUMBER_DIGITS:
+                raise _Problem(
+                    f"too large: a number with more than {MAX_NUMBER_DIGITS} digits",
+                    token.start_pos,
+                )
+            yield token
+
+
+def _build_lark(debug: bool = False) -> Lark:
+    """The LALR parser (about 0.15 s to build); ``debug`` makes Lark log conflicts."""
+    grammar = resources.files("symbptt.verify").joinpath("grammar.lark").read_text("utf-8")
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="basic",
+        start=["claim", "expression"],
+        propagate_positions=True,
+        maybe_placeholders=False,
+        postlex=_TokenGuard(),
+        debug=debug,
+    )
+
+
+@functools.cache
+def _lark() -> Lark:
+    """The parser, built once per process."""
+    return _build_lark()
+
+
+@functools.cache
+def _expression_start_terminals() -> frozenset[str]:
+    """The terminals that can begin an expression, to say 'an expression' in messages."""
+    try:
+        _lark().parse("", start="expression")
+    except UnexpectedToken as error:
+        return frozenset(error.expected)
+    raise AssertionError("the empty string parsed as an expression")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------
+# Parse tree to syntax tree.
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class _Name:
+    """A name before its subscript is known: ``W``, ``delta``, ``1`` of ``\\mathbf{1}``."""
+
+    name: str
+    accent: str = ""
+    is_number: bool = False
+
+
+@dataclass
+class _Run:
+    """Juxtaposed index atoms inside a subscript, like the ``kp`` of ``a_{kp}``."""
+
+    atoms: list[ast.IndexExpr]
+    start: int
+    end: int
+
+
+@dataclass
+class _IndexItem:
+    """One comma-separated piece of a subscript: runs joined by + and -."""
+
+    runs: list[_Run]
+    operators: list[str]
+    start: int
+    end: int
+
+
+@dataclass
+class _Subscript:
+    """A subscript before the index rule is applied (it needs the base's name)."""
+
+    items: list[_IndexItem | ast.IndexExpr]
+    start: int
+
+
+@dataclass
+class _Superscript:
+    exponent: object  # an ast.Node or _TRANSPOSE
+
+
+@dataclass
+class _FunctionHead:
+    """``\\sigma'``, ``\\tanh^{2}``: the function, its derivative order and any power."""
+
+    name: str
+    primes: int = 0
+    power: ast.Node | None = None
+
+
+@dataclass
+class _Lower:
+    """``_{k=1}`` of a big operator: the index name and the lower bound, if written."""
+
+    index: str
+    value: ast.IndexExpr | None
+
+
+@dataclass
+class _Upper:
+    """``^{t-1}`` of a big operator."""
+
+    value: ast.IndexExpr
+
+
+@v_args(meta=True)
+class _AstBuilder(Transformer_NonRecursive):
+    """One callback per grammar rule; each returns an AST node or a private part.
+
+    Offsets in ``meta`` are relative to the fragment; ``base`` makes them
+    absolute in ``source``. Problems are raised as :class:`_Problem` with the
+    fragment offset, and turned into a ParseError by :func:`_parse_fragment`.
+    """
+
+    def __init__(self, source: SourceText, base: int):
+        super().__init__(visit_tokens=False)
+        self._source = source
+        self._base = base
+
+    # -- helpers ------------------------------------------------------------
+
+    def _span(self, meta) -> ast.Span:
+        return self._source.span(self._base + meta.start_pos, self._base + meta.end_pos)
+
+    def _token_span(self, token: Token) -> ast.Span:
+        return self._source.span(self._base + token.start_pos, self._base + token.end_pos)
+
+    def _text(self, start: int, end: int) -> str:
+        return self._source.text[self._base + start : self._base + end]
+
+    def _index_atom(self, token: Token) -> ast.IndexExpr:
+        if token.type == "ELL":
+            return ast.IndexName("ell", span=self._token_span(token))
+        if token.type == "NUMBER":
+            if not token.isdigit():
+                raise _Problem(f"an index must be an integer, not '{token}'", token.start_pos)
+            return ast.IndexNumber(int(token), span=self._token_span(token))
+        return ast.IndexName(str(token), span=self._token_span(token))
+
+    def _single_unbraced(self, token: Token, what: str) -> Token:
+        """TeX reads ``x_12`` as ``x_1 2``; we refuse rather than guess."""
+        if token.type == "NUMBER" and len(token) > 1:
+            raise _Problem(
+                f"write {what}{{{token}}} with braces (TeX reads {what}{token} as "
+                f"{what}{token[0]} followed by {token[1:]})",
+                token.start_pos,
+            )
+        return token
+
+    def _item_to_index(self, item: _IndexItem | ast.IndexExpr) -> ast.IndexExpr:
+        if isinstance(item, ast.IndexExpr):
+            return item
+        for run in item.runs:
+            if len(run.atoms) != 1:
+                raise _Problem(
+                    f"cannot read the index '{self._text(item.start, item.end)}': separate "
+                    "indices with commas (s_{k-1,r}); + and - join single letters or numbers",
+                    run.start,
+                )
+        if not item.operators:
+            return item.runs[0].atoms[0]
+        span = self._source.span(self._base + item.start, self._base + item.end)
+        return ast.IndexAdd(
+            tuple(run.atoms[0] for run in item.runs), tuple(item.operators), span=span
+        )
+
+    def _indices(self, subscript: _Subscript, base: str) -> tuple[ast.IndexExpr, ...]:
+        """Apply the index rule of the module docstring."""
+        items = subscript.items
+        if len(items) == 1 and isinstance(items[0], _IndexItem):
+            item = items[0]
+            if not item.operators and len(item.runs[0].atoms) > 1:
+                atoms = item.runs[0].atoms
+                letters = [a.name for a in atoms if isinstance(a, ast.IndexName) and not a.indices]
+                single = len(letters) == len(atoms) and all(len(n) == 1 for n in letters)
+                if single and (
+                    all(n in INDEX_LETTERS for n in letters)
+                    or (base in MATRIX_BASES and len(atoms) == 2)
+                ):
+                    return tuple(atoms)
+                text = self._text(item.start, item.end)
+                raise _Problem(
+                    f"cannot read the subscript '{text}' of {base} as indices: only runs of "
+                    f"the index letters {' '.join(sorted(INDEX_LETTERS))} (or two letters after "
+                    f"W, U, V) are split; separate indices with commas",
+                    item.start,
+                )
+        return tuple(self._item_to_index(item) for item in items)
+
+    def _optional_size(self, subscript: _Subscript | None, what: str) -> ast.IndexExpr | None:
+        if subscript is None:
+            return None
+        indices = self._indices(subscript, what)
+        if len(indices) != 1:
+            raise _Problem(
+                f"{what} takes one size subscript, found {len(indices)}", subscript.start
+            )
+        return indices[0]
+
+    # -- claims and arithmetic ----------------------------------------------
+
+    def claim(self, meta, children):
+        sides = tuple(c for c in children if not isinstance(c, Token))
+        equals = tuple(self._token_span(c) for c in children if isinstance(c, Token))
+        return ast.Claim(sides, equals, self._span(meta))
+
+    def expression(self, meta, children):
+        return children[0]
+
+    def sum(self, meta, children):
+        return ast.Add(
+            tuple(children[0::2]), tuple(str(op) for op in children[1::2]), span=self._span(meta)
+        )
+
+    def negate(self, meta, children):
+        return ast.Negate(children[1], span=self._span(meta))
+
+    def product(self, meta, children):
+        factors: list[ast.Node] = []
+        operators: list[str] = []
+        pending: Token | None = None
+        first_odot: Token | None = None
+        for child in children:
+            if isinstance(child, Token):
+                pending = child
+                continue
+            if factors:
+                operators.append(pending.type.lower() if pending else "juxtaposition")
+                if pending is not None and pending.type == "ODOT" and first_odot is None:
+                    first_odot = pending
+            factors.append(child)
+            pending = None
+        span = self._span(meta)
+        if first_odot is None:
+            return ast.Product(tuple(factors), tuple(operators), span=span)
+        if any(op != "odot" for op in operators):
+            raise _Problem(
+                "ambiguous product: '\\odot' next to another product; add parentheses, "
+                "as in (a \\odot b) c",
+                first_odot.start_pos,
+            )
+        return ast.Hadamard(tuple(factors), span=span)
+
+    def big_operator(self, meta, children):
+        operator = children[0]
+        lower = next((c for c in children if isinstance(c, _Lower)), None)
+        upper = next((c for c in children if isinstance(c, _Upper)), None)
+        body = children[-1]
+        node_type = ast.Summation if operator.type == "SUM" else ast.OrderedProduct
+        assert lower is not None  # the grammar requires a lower limit
+        return node_type(
+            lower.index,
+            lower.value,
+            upper.value if upper else None,
+            body,
+            span=self._span(meta),
+        )
+
+    def lower_limit(self, meta, children):
+        index = str(children[0])
+        value = self._item_to_index(children[2]) if len(children) == 3 else None
+        return _Lower(index, value)
+
+    def upper_limit(self, meta, children):
+        (child,) = children
+        if isinstance(child, Token):
+            return _Upper(self._index_atom(self._single_unbraced(child, "^")))
+        return _Upper(self._item_to_index(child))
+
+    # -- factors ------------------------------------------------------------
+
+    def number(self, meta, children):
+        return ast.Number(str(children[0]), span=self._span(meta))
+
+    def superscripted(self, meta, children):
+        base, superscript = children
+        span = self._span(meta)
+        exponent = superscript.exponent
+        if exponent is _TRANSPOSE or exponent == ast.Symbol("T"):
+            return ast.Transpose(base, span=span)
+        return ast.Power(base, exponent, span=span)
+
+    def superscript(self, meta, children):
+        (child,) = children
+        if isinstance(child, Token):
+            child = self._single_unbraced(child, "^")
+            span = self._token_span(child)
+            node = (
+                ast.Number(str(child), span=span)
+                if child.type == "NUMBER"
+                else ast.Symbol(str(child), span=span)
+            )
+            return _Superscript(node)
+        return _Superscript(child)
+
+    def transpose_mark(self, meta, children):
+        return _TRANSPOSE
+
+    def greek(self, meta, children):
+        return _Name(str(children[0])[1:])
+
+    def styled(self, meta, children):
+        (child,) = children
+        if isinstance(child, _Name):
+            return child
+        if child.type == "NUMBER":
+            if child != "1":
+                raise _Problem(
+                    f"only \\mathbf{{1}} (the ones vector) is understood, not '{child}'",
+                    child.start_pos,
+                )
+            return _Name("1", is_number=True)
+        return _Name(str(child))
+
+    def accented(self, meta, children):
+        child = children[1]
+        name = child if isinstance(child, _Name) else _Name(str(child))
+        if name.accent or name.is_number:
+            raise _Problem("only a letter can carry \\hat", meta.start_pos)
+        return _Name(name.name, accent="hat")
+
+    def symbol(self, meta, children):
+        name = children[0] if isinstance(children[0], _Name) else _Name(str(children[0]))
+        subscript: _Subscript | None = children[1] if len(children) == 2 else None
+        span = self._span(meta)
+        if name.is_number:
+            return ast.OnesVector(self._optional_size(subscript, "\\mathbf{1}"), span=span)
+        if name.name == "I" and not name.accent:
+            return ast.Identity(self._optional_size(subscript, "I"), span=span)
+        if subscript is None:
+            return ast.Symbol(name.name, name.accent, span=span)
+        indices = self._indices(subscript, name.name)
+        if name.name == "delta" and not name.accent:
+            if len(indices) == 1:
+                return ast.ErrorVector(indices[0], span=span)
+            if len(indices) == 2:
+                return ast.KroneckerDelta(indices[0], indices[1], span=span)
+            raise _Problem(
+                f"\\delta takes one index (the error vector \\delta_k) or two (the Kronecker "
+                f"delta \\delta_{{pq}}), found {len(indices)}",
+                subscript.start,
+            )
+        return ast.Indexed(name.name, indices, name.accent, span=span)
+
+    def subscript(self, meta, children):
+        if len(children) == 1 and isinstance(children[0], Token):
+            token = self._single_unbraced(children[0], "_")
+            return _Subscript([self._index_atom(token)], meta.start_pos)
+        return _Subscript(list(children), meta.start_pos)
+
+    def index_item(self, meta, children):
+        return _IndexItem(
+            [c for c in children if isinstance(c, _Run)],
+            [str(c) for c in children if isinstance(c, Token)],
+            meta.start_pos,
+            meta.end_pos,
+        )
+
+    def index_run(self, meta, children):
+        atoms = [self._index_atom(c) if isinstance(c, Token) else c for c in children]
+        return _Run(atoms, meta.start_pos, meta.end_pos)
+
+    def index_symbol(self, meta, children):
+        indices = self._indices(children[1], "ell") if len(children) == 2 else ()
+        return ast.IndexName("ell", indices, span=self._span(meta))
+
+    # -- functions, groups, fractions ---------------------------------------
+
+    def function_head(self, meta, children):
+        first = children[0]
+        if first.type == "FUNCTION_WORD":
+            word = re.search(r"\{\s*([A-Za-z]+)\s*\}", first).group(1)
+            if word not in _FUNCTION_WORDS:
+                raise _Problem(
+                    f"unknown operator name '{word}' (understood: "
+                    f"{', '.join(sorted(_FUNCTION_WORDS))})",
+                    first.start_pos,
+                )
+            return _FunctionHead(_FUNCTION_WORDS[word])
+        head = _FunctionHead(_FUNCTION_COMMANDS[first.type])
+        for child in children[1:]:
+            if child.type in ("APOSTROPHE", "PRIME"):
+                head.primes += 1
+            elif child.type == "NUMBER":
+                head.power = ast.Number(str(child), span=self._token_span(child))
+        return head
+
+    def _apply(self, meta, head: _FunctionHead, argument: ast.Node, parenthesized: bool):
+        span = self._span(meta)
+        node: ast.Node = ast.Call(head.name, argument, head.primes, parenthesized, span=span)
+        if head.power is not None:
+            node = ast.Power(node, head.power, span=span)
+        return node
+
+    def call(self, meta, children):
+        return self._apply(meta, children[0], children[1], True)
+
+    def bare_call(self, meta, children):
+        return self._apply(meta, children[0], children[1], False)
+
+    def group(self, meta, children):
+        opening, inner, closing = children
+        has_left, has_right = opening.startswith("\\left"), closing.startswith("\\right")
+        if has_left and not has_right:
+            raise _Problem("\\left needs a matching \\right", closing.start_pos)
+        if has_right and not has_left:
+            raise _Problem("\\right needs a matching \\left", opening.start_pos)
+        return inner
+
+    def fraction(self, meta, children):
+        return ast.Fraction(children[0], children[1], span=self._span(meta))
+
+    def partial(self, meta, children):
+        return any(isinstance(c, Token) and c.type == "PLUS" for c in children)
+
+    def derivative(self, meta, children):
+        explicit, numerator, denominator = children
+        return ast.Derivative(numerator, denominator, explicit, span=self._span(meta))
+
+
+# --------------------------------------------------------------------------
+# Driving one parse.
+# --------------------------------------------------------------------------
+
+_GREEK_NAMES = frozenset(
+    "alpha beta gamma delta epsilon varepsilon eta theta lambda mu nu xi rho tau phi "
+    "varphi psi omega".split()
+)
+
+
+def _describe_terminal(name: str) -> str:
+    if name == "$END":
+        return "end of input"
+    special = {
+        "LETTER": "a letter",
+        "NUMBER": "a number",
+        "FUNCTION_WORD": "\\operatorname{...}",
+        "OPEN_PAREN": "'('",
+        "CLOSE_PAREN": "')'",
+        "OPEN_BRACKET": "'['",
+        "CLOSE_BRACKET": "']'",
+        "APOSTROPHE": "a prime (')",
+    }
+    if name in special:
+        return special[name]
+    terminal = _lark().get_terminal(name)
+    value = terminal.pattern.value
+    return f"'{value}'"
+
+
+def _describe_expected(expected: set[str]) -> str:
+    names = set(expected)
+    parts: list[str] = []
+    if {"LETTER", "NUMBER"} <= names:
+        parts.append("an expression")
+        names -= _expression_start_terminals()
+    greek = {
+        n
+        for n in names
+        if n != "$END" and _lark().get_terminal(n).pattern.value[1:] in _GREEK_NAMES
+    }
+    if greek:
+        parts.append("a Greek letter")
+        names -= greek
+    parts.extend(sorted(_describe_terminal(n) for n in names))
+    if len(parts) > 8:
+        parts = parts[:8] + ["..."]
+    return ", ".join(parts)
+
+
+def _hint_for_character(char: str) -> str:
+    hints = {
+        "&": " (alignment markers '&' are only read inside align environments)",
+        "$": " (give the formula without $ delimiters)",
+        "\\": " (a lone backslash)",
+    }
+    return hints.get(char, "")
+
+
+def _check_limits(text: str, start: int, end: int) -> None:
+    """Reject what is too large or never meaningful before Lark sees it."""
+    if end - start > MAX_INPUT_CHARS:
+        raise _Problem(f"too large: {end - start} characters (the limit is {MAX_INPUT_CHARS})", 0)
+    caret = text.find("^^", start, end)
+    if caret >= 0:
+        raise _Problem("TeX's '^^' character notation is not allowed", caret - start)
+    depth = 0
+    for offset in range(start, end):
+        char = text[offset]
+        if char in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise _Problem(
+                    f"too large: nested deeper than {MAX_NESTING} levels", offset - start
+                )
+        elif char in ")]}":
+            depth -= 1
+
+
+def _check_depth(root: ast.Node | ast.Claim, base: int) -> None:
+    """The syntax tree may not be deeper than MAX_NESTING (checked without recursion)."""
+    roots = root.sides if isinstance(root, ast.Claim) else (root,)
+    stack = [(node, 1) for node in roots]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            offset = node.span.start - base if node.span else 0
+            raise _Problem(f"too large: nested deeper than {MAX_NESTING} levels", offset)
+        stack.extend((child, depth + 1) for child in node.children())
+
+
+def _parse_fragment(source: SourceText, start: int, end: int, rule: str) -> ast.Node | ast.Claim:
+    """Parse ``source.text[start:end]`` with ``rule``; positions stay absolute."""
+    fragment = source.text[start:end]
+    try:
+        _check_limits(source.text, start, end)
+        if not fragment.strip():
+            raise _Problem("empty input: expected a formula", 0)
+        tree = _lark().parse(fragment, start=rule)
+        try:
+            result = _AstBuilder(source, start).transform(tree)
+        except VisitError as error:
+            if isinstance(error.orig_exc, _Problem):
+                raise error.orig_exc from None
+            raise
+        _check_depth(result, start)
+        return result
+    except _Problem as problem:
+        offset = min(max(problem.offset, 0), len(fragment))
+        raise ParseError(problem.message, source.where(start + offset)) from None
+    except UnexpectedCharacters as error:
+        offset = error.pos_in_stream
+        char = fragment[offset]
+        shown = repr(char) if not char.isprintable() or char in "'\\" else f"'{char}'"
+        message = f"unexpected character {shown}{_hint_for_character(char)}"
+        raise ParseError(message, source.where(start + offset)) from None
+    except UnexpectedToken as error:
+        token = error.token
+        if token.type == "$END":
+            offset, shown = len(fragment.rstrip()), "end of input"
+        else:
+            offset, shown = token.start_pos, f"'{token}'"
+        message = f"unexpected {shown} (expected {_describe_expected(error.expected)})"
+        if token.type == "EQUALS" and rule == "expression":
+            message = "unexpected '=' ('=' may only stand between the sides of a claim)"
+        raise ParseError(message, source.where(start + offset)) from None
+    except UnexpectedInput as error:  # pragma: no cover - LALR raises the two above
+        offset = error.pos_in_stream or 0
+        raise ParseError("unexpected input", source.where(start + offset)) from None
+
+
+def parse_expression(text: str, source: str = "expression") -> ast.Node:
+    """Read one formula (no ``=``) into a syntax tree; errors say ``source:line:column``."""
+    return _parse_fragment(SourceText(text, source), 0, len(text), "expression")
+
+
+def parse_claim(text: str, source: str = "claim") -> ast.Claim:
+    """Read ``LHS = RHS`` or a chain ``A = B = C``; ``=`` only at the top level."""
+    return _parse_fragment(SourceText(text, source), 0, len(text), "claim")
+
+
+# --------------------------------------------------------------------------
+# Claims in a .tex document.
+# --------------------------------------------------------------------------
+
+_ESCAPE_OR_COMMENT = re.compile(r"\\.|%[^\n]*", re.DOTALL)
+_BEGIN_MATH = re.compile(r"\\begin\s*\{(equation\*?|align\*?)\}")
+_CONTROL_WORD = re.compile(r"\\[A-Za-z]+")
+_LABEL_ARGUMENT = re.compile(r"\s*\{[^{}]*\}")
+_ROW_SPACING = re.compile(r"\*?(?:\s*\[\s*-?[0-9]*\.?[0-9]+\s*(?:pt|em|ex|mm|cm|in|bp|mu)\s*\])?")
+_LEADING_SPACE = re.compile(r"(?:\s|\\[,;:!]|\\\s|\\q?quad(?![A-Za-z])|~)*")
+_CONTINUING_OPERATOR = re.compile(r"[+-]|\\(?:cdot|times|odot)(?![A-Za-z])")
+
+
+@dataclass
+class _Row:
+    """One ``\\\\``-separated row of an environment body (offsets into the file)."""
+
+    start: int
+    end: int
+    ampersands: list[int]
+
+
+def _blank(chars: list[str], start: int, end: int) -> None:
+    """Replace text by spaces, keeping newlines, so offsets and lines stay valid."""
+    for i in range(start, end):
+        if chars[i] != "\n":
+            chars[i] = " "
+
+
+def _blank_comments(text: str) -> str:
+    """Remove ``%`` comments (not ``\\%``) without moving any other character."""
+    chars = list(text)
+    for match in _ESCAPE_OR_COMMENT.finditer(text):
+        if match.group().startswith("%"):
+            _blank(chars, match.start(), match.end())
+    return "".join(chars)
+
+
+def _split_rows(text: str, chars: list[str], start: int, end: int) -> list[_Row]:
+    """Cut an environment body at ``\\\\``; blank separators, ``&``, labels and tags."""
+    rows: list[_Row] = []
+    row_start, ampersands = start, []
+    i = start
+    while i < end:
+        char = text[i]
+        if char == "\\" and text.startswith("\\\\", i) and i + 1 < end:
+            after = _ROW_SPACING.match(text, i + 2, end).end()
+            rows.append(_Row(row_start, i, ampersands))
+            _blank(chars, i, after)
+            row_start, ampersands, i = after, [], after
+        elif char == "\\":
+            word = _CONTROL_WORD.match(text, i, end)
+            if word is None:
+                i += 2
+                continue
+            name = word.group()[1:]
+            stop = word.end()
+            if name == "label":
+                argument = _LABEL_ARGUMENT.match(text, stop, end)
+                if argument is None:
+                    i = stop
+                    continue
+                stop = argument.end()
+            if name in ("label", "nonumber", "notag"):
+                _blank(chars, i, stop)
+            i = stop
+        elif char == "&":
+            ampersands.append(i)
+            _blank(chars, i, i + 1)
+            i += 1
+        else:
+            i += 1
+    rows.append(_Row(row_start, end, ampersands))
+    return rows
+
+
+def _group_rows(rows: list[_Row], blanked: str, source: SourceText) -> list[list[_Row]]:
+    """Join rows into chains: ``&= C`` and ``& + C`` continue, anything else starts anew."""
+    chains: list[list[_Row]] = []
+    current: list[_Row] | None = None
+    for row in rows:
+        first = _LEADING_SPACE.match(blanked, row.start, row.end).end()
+        if first >= row.end:
+            continue  # an empty row, e.g. after a final \\
+        if len(row.ampersands) > 1:
+            raise ParseError(
+                "more than one '&' in a row (several alignment columns) is not supported",
+                source.where(row.ampersands[1]),
+            )
+        leading = bool(row.ampersands) and row.ampersands[0] < first
+        if leading and blanked.startswith("=", first):
+            if current is None:
+                raise ParseError(
+                    "this row continues an equation ('&='), but none precedes it",
+                    source.where(first),
+                )
+            current.append(row)
+        elif leading and current is not None and _CONTINUING_OPERATOR.match(blanked, first):
+            current.append(row)
+        else:
+            current = [row]
+            chains.append(current)
+    return chains
+
+
+def extract_claims(tex_source: str, filename: str) -> list[ast.Chain]:
+    r"""Every chain of equalities in the ``equation``/``align`` environments of a .tex text.
+
+    Rows are separated by ``\\``; a row that starts with ``&=`` adds a side to the
+    chain above, one that starts with ``&`` and ``+``/``-``/``\cdot`` continues
+    the last side, and any other row starts a new chain. ``\label``,
+    ``\nonumber``, ``\notag`` and ``%`` comments are ignored; everything else
+    in the environment must parse, or a ParseError says ``filename:line:column``.
+    Text outside these four environments is not read.
+    """
+    if len(tex_source) > MAX_DOCUMENT_CHARS:
+        raise ParseError(
+            f"too large: {len(tex_source)} characters (the limit is {MAX_DOCUMENT_CHARS})",
+            f"{filename}:1:1",
+        )
+    text = _blank_comments(tex_source)
+    chars = list(text)
+    found: list[tuple[str, list[_Row]]] = []
+    position = 0
+    while (begin := _BEGIN_MATH.search(text, position)) is not None:
+        environment = begin.group(1)
+        end = re.compile(r"\\end\s*\{" + re.escape(environment) + r"\}").search(text, begin.end())
+        if end is None:
+            raise ParseError(
+                f"\\begin{{{environment}}} is never closed",
+                SourceText(text, filename).where(begin.start()),
+            )
+        found.append((environment, _split_rows(text, chars, begin.end(), end.start())))
+        position = end.end()
+    blanked = "".join(chars)
+    source = SourceText(blanked, filename)
+    chains: list[ast.Chain] = []
+    for environment, rows in found:
+        for group in _group_rows(rows, blanked, source):
+            claim = _parse_fragment(source, group[0].start, group[-1].end, "claim")
+            chains.append(
+                ast.Chain(claim, filename, environment, claim.span.line, claim.span.end_line)
+            )
+    return chains
