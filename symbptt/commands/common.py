@@ -1,13 +1,30 @@
-"""What the commands share: the model and spec that the options describe."""
+"""What the commands share: the options that describe a model, and the model and
+spec they describe. Importing this module is cheap (no SymPy): the ``--help`` of
+every command is built from it."""
 
 from __future__ import annotations
 
-from symbptt.model import RNN
-from symbptt.spec import Spec, resolve
+import argparse
+
+PARAMETERS = ("W", "U", "V", "b", "c")
 
 
-def spec_and_model(args) -> tuple[Spec, RNN]:
-    """The spec named on the command line, with the command-line options taking precedence."""
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """NAME|SPEC, --activation, --d --n --k --T and --s0, as every command takes them."""
+    parser.add_argument("spec", nargs="?", metavar="NAME|SPEC",
+                        help="a shipped derivation (see `symbptt list`) or a .toml spec; default: rnn-bptt")
+    parser.add_argument("--activation", choices=("sigmoid", "tanh"), help="σ (logistic, default) or tanh")
+    for dim, meaning in (("d", "state size"), ("n", "input size"), ("k", "number of classes")):
+        parser.add_argument(f"--{dim}", metavar=dim.upper(), help=f"{meaning}: a number or a name (default: the symbol {dim})")
+    parser.add_argument("--T", dest="T", metavar="T", help="number of time steps for expanded forms")
+    parser.add_argument("--s0", choices=("symbol", "zeros"), help="s_0 a general constant (default) or zero")  # fmt: skip
+
+
+def spec_and_model(args):
+    """The spec named on the command line and its RNN, the command-line options taking precedence."""
+    from symbptt.model import RNN
+    from symbptt.spec import resolve
+
     spec = resolve(args.spec)
     dims = dict(spec.dimensions)
     for key in ("d", "n", "k"):
@@ -22,7 +39,7 @@ def spec_and_model(args) -> tuple[Spec, RNN]:
     return spec, model
 
 
-def steps_option(args, spec: Spec) -> int:
+def steps_option(args, spec) -> int:
     """--T as a whole number of steps (the spec's T when not given)."""
     from symbptt.model import dimension
 

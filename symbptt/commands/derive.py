@@ -4,21 +4,35 @@ from __future__ import annotations
 
 import json
 
-from symbptt import calculus, program
-from symbptt.bptt import BPTT
-from symbptt.commands.common import spec_and_model, steps_option
-from symbptt.derivation import Derivation
+from symbptt.commands.common import PARAMETERS, add_model_options, spec_and_model, steps_option
 from symbptt.errors import UsageError
-from symbptt.latex.printer import derivation_rows, derivation_to_latex, to_latex
-from symbptt.latex.text import derivation_to_text, to_text
-from symbptt.tensors import explicit_tensor, sparsity
 
 # Beyond this many entries the explicit program prints a summary, not every entry.
 MAX_PRINTED_ENTRIES = 5_000
 
 
-def derivations_for(model, parameters, T: int) -> list[Derivation]:
+def add_parser(commands):
+    parser = commands.add_parser(
+        "derive",
+        help="derive the gradients step by step (index notation, shapes, BPTT sum)",
+        description="Derive ∂L/∂θ for the lecture's RNN: element formulas with the rule of every step, "
+        "the shapes, the BPTT sum for a general t and expanded for a concrete T, the collapse of the "
+        "sparse tensor and the vectorised form. --explicit prints the reverse-mode program instead.",
+    )
+    add_model_options(parser)
+    parser.add_argument("--wrt", choices=PARAMETERS, help="the parameter (default: all of the spec's)")
+    parser.add_argument("--explicit", action="store_true",
+                        help="the reverse-mode program for concrete --d --n --k --T, as named assignments")
+    parser.add_argument("--format", choices=("text", "latex", "json"), default="text")
+    parser.add_argument("--entries", action="store_true", help="with --explicit: print every entry of every assignment")
+    return parser
+
+
+def derivations_for(model, parameters, T: int) -> list:
     """The lecture's derivations for ``parameters``, shared ones first and once."""
+    from symbptt import calculus
+    from symbptt.bptt import BPTT
+
     out = [calculus.loss_output_derivative(model), calculus.loss_state_derivative(model)]
     if any(name in ("W", "U", "b") for name in parameters):
         out.append(calculus.state_jacobian(model))
@@ -37,8 +51,11 @@ def derivations_for(model, parameters, T: int) -> list[Derivation]:
     return out
 
 
-def _with_sparsity(derivation: Derivation, model, wrt: str) -> Derivation:
+def _with_sparsity(derivation, model, wrt: str):
     """Add the measured sparsity of the explicit tensor when d is a (small) number."""
+    from symbptt.derivation import Derivation
+    from symbptt.tensors import explicit_tensor, sparsity
+
     if not model.d.is_Integer or int(model.d) > 8 or (wrt == "U" and not model.n.is_Integer):
         return derivation
     found = sparsity(explicit_tensor(model, wrt, 2))
@@ -51,6 +68,9 @@ def _with_sparsity(derivation: Derivation, model, wrt: str) -> Derivation:
 
 
 def run(args) -> str:
+    from symbptt.latex.printer import derivation_to_latex
+    from symbptt.latex.text import derivation_to_text
+
     spec, model = spec_and_model(args)
     T = steps_option(args, spec)
     if args.explicit:
@@ -80,7 +100,10 @@ def _model_record(model, T) -> dict:
             "activation": model.activation.name, "s0": "zeros" if model.s0_zero else "symbol"}  # fmt: skip
 
 
-def _record(item: Derivation) -> dict:
+def _record(item) -> dict:
+    from symbptt.latex.printer import derivation_rows, to_latex
+    from symbptt.latex.text import to_text
+
     rows = derivation_rows(item)
     return {
         "name": item.name,
@@ -96,6 +119,10 @@ def _record(item: Derivation) -> dict:
 
 
 def _explicit(model, T: int, args) -> str:
+    from symbptt import program
+    from symbptt.latex.printer import to_latex
+    from symbptt.latex.text import to_text
+
     built = program.build(model, T)
     entries = built.size
     show_entries = args.entries or entries <= MAX_PRINTED_ENTRIES and args.format != "text"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from symbptt.spec import load, shipped_specs
+
+def add_parser(commands):
+    return commands.add_parser("list", help="the shipped derivations, one line each")
 
 
 def run(args) -> str:
+    from symbptt.spec import load, shipped_specs
+
     lines = []
     for name, path in shipped_specs().items():
         spec = load(path)
