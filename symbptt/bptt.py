@@ -28,6 +28,7 @@ from symbptt.derivation import Derivation, Rule, Step
 from symbptt.errors import SymbpttError
 from symbptt.model import PARAMETERS, RNN, T_step, j, k, p, s, t
 from symbptt.model import L as L_base
+from symbptt.safe import as_expr
 from symbptt.shapes import Shape
 from symbptt.terms import (
     Add,
@@ -59,7 +60,7 @@ def loss_by_state(step) -> Deriv:
 
 def jacobian(upper) -> Deriv:
     """∂s_upper/∂s_{upper−1}."""
-    return Deriv(Vec("s", upper), Vec("s", sp.sympify(upper) - 1))
+    return Deriv(Vec("s", upper), Vec("s", as_expr(upper) - 1))
 
 
 def explicit(step, wrt: str) -> Deriv:

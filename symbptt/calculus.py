@@ -18,6 +18,7 @@ from sympy import KroneckerDelta
 from symbptt.derivation import Derivation, Rule, Step
 from symbptt.errors import SymbpttError
 from symbptt.model import RNN, L, U, V, W, a, b, c, e, k, l, m, o, p, q, r, s, t, y
+from symbptt.safe import as_expr
 from symbptt.shapes import Shape
 
 
@@ -31,7 +32,7 @@ class PartialD(sp.Expr):
     is_commutative = True
 
     def __new__(cls, num, den, explicit=False):
-        return sp.Expr.__new__(cls, sp.sympify(num), sp.sympify(den), sp.true if explicit else sp.false)
+        return sp.Expr.__new__(cls, as_expr(num), as_expr(den), sp.true if explicit else sp.false)
 
     @property
     def num(self):
@@ -73,7 +74,7 @@ class Entry(sp.Expr):
     is_commutative = True
 
     def __new__(cls, factors, index, limits=()):
-        return sp.Expr.__new__(cls, sp.Tuple(*factors), sp.sympify(index), sp.Tuple(*limits))
+        return sp.Expr.__new__(cls, sp.Tuple(*factors), as_expr(index), sp.Tuple(*limits))
 
     @property
     def factors(self):

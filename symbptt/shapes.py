@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symbptt.errors import ShapeError
+from symbptt.safe import as_expr
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Shape:
 
     @classmethod
     def of(cls, *dims) -> Shape:
-        return cls(tuple(sp.sympify(d) for d in dims))  # dims are ints or our own symbols
+        return cls(tuple(as_expr(d) for d in dims))
 
     @property
     def rank(self) -> int:
@@ -48,7 +49,7 @@ class Shape:
 
     def numeric(self, values: dict) -> tuple[int, ...]:
         """The concrete shape once the dimension symbols are given numbers."""
-        return tuple(int(sp.sympify(d).subs(values)) for d in self.dims)
+        return tuple(int(as_expr(d).subs(values)) for d in self.dims)
 
     def transpose(self) -> Shape:
         if self.rank != 2:
@@ -61,7 +62,7 @@ def _dim_text(d) -> str:
 
 
 def same_dim(a, b) -> bool:
-    return sp.simplify(sp.sympify(a) - sp.sympify(b)) == 0
+    return sp.simplify(as_expr(a) - as_expr(b)) == 0
 
 
 def matmul(left: Shape, right: Shape, where: str = "product") -> Shape:

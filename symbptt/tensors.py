@@ -15,6 +15,7 @@ import sympy as sp
 from symbptt import calculus
 from symbptt.errors import DimensionError, SymbpttError
 from symbptt.model import RNN, k, p, q, r, s
+from symbptt.safe import as_expr
 
 # A d×d×d array of SymPy expressions: 64³ is already 262 144 entries.
 MAX_TENSOR_ENTRIES = 300_000
@@ -39,9 +40,9 @@ def explicit_tensor(model: RNN, wrt: str = "W", step=k) -> sp.Array:
         raise SymbpttError(
             f"∂⁺s_k/∂{wrt} would have {total} entries (at most {MAX_TENSOR_ENTRIES}); use a smaller d", "d"
         )
-    formula = calculus.explicit_state_derivative(model, wrt).result.xreplace({k: sp.sympify(step)})
+    formula = calculus.explicit_state_derivative(model, wrt).result.xreplace({k: as_expr(step)})
     zero_start = {}
-    if model.s0_zero and sp.sympify(step) == 1:
+    if model.s0_zero and as_expr(step) == 1:
         zero_start = {s[0, col]: 0 for col in range(1, d + 1)}
     entries = {}
     for index in _positions(shape):

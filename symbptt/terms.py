@@ -23,6 +23,7 @@ import sympy as sp
 
 from symbptt import shapes
 from symbptt.errors import SymbpttError
+from symbptt.safe import as_expr
 from symbptt.shapes import Shape
 
 VECTOR_DIM = {"s": "d", "a": "d", "delta": "d", "g": "d", "x": "n", "o": "k", "y": "k", "e": "k", "r": "k"}
@@ -66,7 +67,7 @@ class Term:
 
 
 def _step(value) -> sp.Expr:
-    return sp.sympify(value)  # our own ints and step symbols, never user text
+    return as_expr(value)
 
 
 def _concrete(step: sp.Expr, what: str) -> int:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from symbptt.safe import as_expr
+
 
 def is_simple(index) -> bool:
     """A single letter or a single digit: can be written next to others without a comma."""
@@ -17,7 +19,7 @@ def is_simple(index) -> bool:
 
 def step_text(expr, minus: str = "-") -> str:
     """``k-1``, ``t+1``, ``j+1``: an index expression written tightly, constant last."""
-    expr = sp.sympify(expr)
+    expr = as_expr(expr)
     if isinstance(expr, sp.Add):
         constant, rest = expr.as_coeff_Add()
         head = step_text(rest, minus)
