@@ -333,3 +333,60 @@ def _check_steps(T) -> None:
         raise SymbpttError(f"must be a positive whole number of steps, not {T!r}", "T")
     if T > 512:
         raise SymbpttError(f"{T} steps are too many to expand term by term (at most 512)", "T")
+
+
+# --- truncated BPTT and the Jacobian chain (the start of the next lecture) -----------------
+
+tau = sp.Symbol("tau", integer=True, positive=True)
+
+
+def truncated_term(wrt: str, step=t, window=tau) -> Term:
+    """∂L_t/∂θ kept to the last ``window`` terms: k = max(1, t−τ+1) … t."""
+    full = chain_term(wrt, step)
+    if wrt not in RECURRENT:
+        return full
+    loss_row, inner = full.factors
+    return Product((loss_row, Sum(inner.body, inner.var, sp.Max(1, step - window + 1), step)))
+
+
+def truncated_derivation(model: RNN, wrt: str, window: int | None = None) -> Derivation:
+    """Truncated BPTT: the sum over k keeps τ terms; what is dropped is the far past."""
+    if wrt not in RECURRENT:
+        raise SymbpttError(f"{wrt} acts at one step only: there is nothing to truncate", "wrt")
+    size = tau if window is None else window
+    return Derivation(
+        name=f"truncated_{wrt}",
+        title=f"Truncated BPTT for ∂L_t/∂{wrt}: the last τ terms of the sum",
+        lhs=Deriv(Loss(t), Param(wrt)),
+        steps=(
+            Step(chain_term(wrt), Rule("the full sum over k = 1 … t", r"\text{the full sum over } k = 1, \dots, t")),
+            Step(truncated_term(wrt, t, size), Rule("keep k = max(1, t−τ+1) … t", r"\text{keep } k \ge t-\tau+1"), relation="≈"),
+        ),
+        notes=("Each dropped term carries ∂s_t/∂s_k, whose norm is at most (γλ)^{t−k}: "
+               "small when γλ < 1, so truncation loses little; when γλ > 1 nothing bounds what is lost.",),
+    )  # fmt: skip
+
+
+def jacobian_chain(model: RNN) -> Derivation:
+    """∂s_t/∂s_k as the ordered product of Jacobians, and the bound ‖∂s_t/∂s_k‖ ≤ (γλ)^{t−k}."""
+    from symbptt.terms import Norm
+
+    activation = model.activation.name
+    jacobians = OrderedProduct(Deriv(Vec("s", j + 1), Vec("s", j)), j, k, t - 1)
+    local = OrderedProduct(Product((Diag(Apply(Vec("a", j + 1), activation=activation)), Param("W"))), j, k, t - 1)
+    norms = OrderedProduct(Product((Norm(Diag(Apply(Vec("a", j + 1), activation=activation))), Norm(Param("W")))), j, k, t - 1)
+    gamma, lam = sp.Symbol("gamma", positive=True), sp.Symbol("lambda", positive=True)
+    gamma_text = "1/4 for σ" if activation == "sigmoid" else "1 for tanh"
+    return Derivation(
+        name="jacobian_chain",
+        title="The Jacobian chain ∂s_t/∂s_k and the vanishing/exploding-gradient bound",
+        lhs=Norm(Deriv(Vec("s", t), Vec("s", k))),
+        steps=(
+            Step(Norm(jacobians), Rule("chain rule, Jacobians in order", r"\text{chain rule, Jacobians in order}")),
+            Step(Norm(local), Rule("∂s_{j+1}/∂s_j = diag(σ'(a_{j+1})) W", r"\tfrac{\partial s_{j+1}}{\partial s_j} = \operatorname{diag}(\sigma'(a_{j+1}))\, W")),
+            Step(norms, Rule("‖AB‖ ≤ ‖A‖ ‖B‖", r"\lVert AB\rVert \le \lVert A\rVert\,\lVert B\rVert"), relation="≤"),
+            Step((gamma * lam) ** (t - k), Rule(f"‖diag(σ'(a))‖ = max|σ'| ≤ γ ({gamma_text}), ‖W‖ ≤ λ",
+                                                r"\lVert\operatorname{diag}(\sigma'(a))\rVert \le \gamma,\ \lVert W\rVert \le \lambda"), relation="≤"),
+        ),
+        notes=(f"γ = {model.activation.gamma}: the product vanishes as t − k grows when γλ < 1, and may explode when γλ > 1.",),
+    )  # fmt: skip

@@ -28,8 +28,11 @@ class Rule:
 
 @dataclass(frozen=True)
 class Step:
+    """One line: ``relation rhs`` (``=`` or, in a bound, ``≤``) and why it holds."""
+
     rhs: Any
     rule: Rule
+    relation: str = "="
 
 
 @dataclass(frozen=True)

@@ -249,6 +249,26 @@ class Diag(Term):
 
 
 @dataclass(frozen=True)
+class Norm(Term):
+    """‖A‖, the spectral norm (largest singular value), so that ‖AB‖ ≤ ‖A‖ ‖B‖."""
+
+    arg: Term
+
+    def shape(self, dims):
+        return Shape(())
+
+    def subs(self, mapping):
+        return Norm(self.arg.subs(mapping))
+
+    def expand(self):
+        return Norm(self.arg.expand())
+
+    def evaluate(self, ctx):
+        value = self.arg.evaluate(ctx)
+        return np.array(np.linalg.norm(value, ord=2) if value.ndim == 2 else np.abs(value).max())
+
+
+@dataclass(frozen=True)
 class Transpose(Term):
     arg: Term
 

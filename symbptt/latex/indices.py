@@ -17,21 +17,32 @@ def is_simple(index) -> bool:
     return isinstance(index, sp.Integer) and 0 <= int(index) <= 9
 
 
-def step_text(expr, minus: str = "-") -> str:
-    """``k-1``, ``t+1``, ``j+1``: an index expression written tightly, constant last."""
+def step_text(expr, minus: str = "-", symbol=None) -> str:
+    """``k-1``, ``t+1``, ``t-\\tau+1``, ``max(1, t-τ+1)``: an index expression written tightly,
+    positive terms first and the constant last. ``symbol`` prints a symbol (default: its name)."""
     expr = as_expr(expr)
+    name = symbol or (lambda sym: sym.name)
+    if isinstance(expr, (sp.Max, sp.Min)):
+        inner = ", ".join(step_text(arg, minus, symbol) for arg in sorted(expr.args, key=sp.default_sort_key))
+        return f"{type(expr).__name__.lower()}({inner})"
     if isinstance(expr, sp.Add):
         constant, rest = expr.as_coeff_Add()
-        head = step_text(rest, minus)
-        if constant == 0:
-            return head
-        sign = minus if constant < 0 else "+"
-        return f"{head}{sign}{abs(constant)}"
+        terms = sorted(sp.Add.make_args(rest), key=lambda term: term.could_extract_minus_sign())
+        out = ""
+        for term in terms:
+            negative = term.could_extract_minus_sign()
+            piece = step_text(-term if negative else term, minus, symbol)
+            out += (minus if negative else ("+" if out else "")) + piece
+        if constant:
+            out += f"{minus if constant < 0 else '+'}{abs(constant)}"
+        return out
     if isinstance(expr, sp.Mul):
         coeff, rest = expr.as_coeff_Mul()
         if coeff == -1:
-            return f"{minus}{step_text(rest, minus)}"
-        return f"{coeff}{step_text(rest, minus)}"
+            return f"{minus}{step_text(rest, minus, symbol)}"
+        return f"{coeff}{step_text(rest, minus, symbol)}"
+    if isinstance(expr, sp.Symbol):
+        return name(expr)
     return str(expr)
 
 
