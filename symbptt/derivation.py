@@ -8,7 +8,7 @@ beyond the hooks that Jupyter and SymPy's printers call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from symbptt.shapes import Shape
@@ -24,6 +24,16 @@ class Rule:
     def __post_init__(self):
         if not self.latex:
             object.__setattr__(self, "latex", r"\text{" + self.text + "}")
+
+
+    def for_activation(self, name: str) -> Rule:
+        """The rule as it reads for ``name``: the rules are written with σ, the lecture's
+        generic activation; for tanh they say tanh (our own strings, not SymPy output)."""
+        if name == "sigmoid":
+            return self
+        text = self.text.replace("σ'", "tanh'").replace("σ(", "tanh(").replace("max|σ'|", "max|tanh'|")
+        latex = self.latex.replace(r"\sigma'", r"\tanh'").replace(r"\sigma(", r"\tanh(")
+        return Rule(text, latex)
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,15 @@ class Derivation:
     @property
     def result(self):
         return self.steps[-1].rhs
+
+    def for_activation(self, name: str) -> Derivation:
+        """The same derivation with its rules and notes naming the activation ``name``."""
+        if name == "sigmoid":
+            return self
+        steps = tuple(replace(step, rule=step.rule.for_activation(name)) for step in self.steps)
+        notes = tuple(Rule(note, "-").for_activation(name).text for note in self.notes)
+        title = Rule(self.title, "-").for_activation(name).text
+        return replace(self, title=title, steps=steps, notes=notes)
 
     def _repr_latex_(self) -> str:
         from symbptt.latex.printer import derivation_to_latex

@@ -1,9 +1,11 @@
 """Derivation specs: TOML files (read with the standard library's ``tomllib``) that say
-which network to derive and how.
+which network to derive, what to derive about it, what to write, and which hand
+steps to verify. The format is documented in ``derivations/README.md``.
 
 A spec is data, never code: every value is checked against the schema below and
-reaches the engine only as ints, known names and short identifiers. An unknown
-key is an error that names the file, the line and the key, with a suggestion.
+reaches the engine only as ints, known names and short identifiers; claims are
+LaTeX that only our own grammar reads. An unknown key, a wrong type or an unknown
+name is a SpecError that names the file, the line and the key, with a suggestion.
 """
 
 from __future__ import annotations
@@ -19,20 +21,46 @@ from symbptt.errors import SpecError
 SHIPPED = Path(__file__).resolve().parent.parent / "derivations"
 _PACKAGED = Path(__file__).resolve().parent / "derivations"
 
-TOP_KEYS = {
-    "title": str,
-    "author": str,
-    "model": str,
-    "activation": str,
-    "parameters": list,
-    "dimensions": dict,
-    "s0": str,
-}
-DIMENSION_KEYS = ("d", "n", "k", "T")
 PARAMETER_NAMES = ("W", "U", "V", "b", "c")
 MODELS = ("rnn",)
 ACTIVATIONS = ("sigmoid", "tanh")
+TOPICS = ("bptt", "jacobian-chain", "truncated-bptt")
+STYLES = ("notes", "slides", "snippet")
+BACKENDS = ("numpy", "jax", "torch")
+VERDICTS = ("correct", "wrong")
 MAX_SPEC_BYTES = 256 * 1024
+MAX_CLAIMS = 200
+MAX_EXPANDED_T = 12  # expansions are printed term by term: T(T+1)/2 terms
+
+# key: (type, allowed values or None, help)
+TOP_KEYS = {
+    "title": (str, None),
+    "author": (str, None),
+    "date": (str, None),
+    "model": (str, MODELS),
+    "topic": (str, TOPICS),
+    "activation": (str, ACTIVATIONS),
+    "parameters": (list, PARAMETER_NAMES),
+    "s0": (str, ("symbol", "zeros")),
+    "dimensions": (dict, None),
+    "truncation": (dict, None),
+    "outputs": (dict, None),
+    "claims": (list, None),
+}
+DIMENSION_KEYS = ("d", "n", "k", "T")
+TRUNCATION_KEYS = {"tau": int}
+OUTPUT_KEYS = {"styles": (list, STYLES), "export": (list, BACKENDS), "figure_d": (int, None), "shapes": (bool, None)}
+CLAIM_KEYS = {"name": (str, None), "latex": (str, None), "expect": (str, VERDICTS)}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A hand step to verify at build: LaTeX, a name, and the verdict it should get."""
+
+    name: str
+    latex: str
+    expect: str = "correct"
+    line: int = 1  # where ``latex`` starts in the spec file
 
 
 @dataclass(frozen=True)
@@ -40,11 +68,19 @@ class Spec:
     name: str
     title: str = "Backpropagation through time"
     author: str = ""
+    date: str = ""
     model: str = "rnn"
+    topic: str = "bptt"
     activation: str = "sigmoid"
     parameters: tuple[str, ...] = PARAMETER_NAMES
     dimensions: dict = field(default_factory=lambda: {"d": "d", "n": "n", "k": "k", "T": 3})
     s0: str = "symbol"
+    tau: int = 3
+    styles: tuple[str, ...] = STYLES
+    export: tuple[str, ...] = ("numpy",)
+    figure_d: int = 3
+    shapes: bool = True
+    claims: tuple[Claim, ...] = ()
     path: Path | None = None
 
 
@@ -65,97 +101,196 @@ def resolve(name_or_path: str | None) -> Spec:
     if path.suffix == ".toml" or path.exists():
         return load(path)
     hint = _did_you_mean(name_or_path, shipped)
-    raise SpecError(f"no shipped derivation or file named {name_or_path!r}{hint}", "spec")
+    raise SpecError(f"no shipped derivation or file named {name_or_path!r}{hint} (see `symbptt list`)", "spec")
 
 
 def load(path: Path) -> Spec:
     where = str(path)
     try:
         raw = path.read_bytes()
+    except IsADirectoryError:
+        raise SpecError("is a folder, not a .toml spec", where) from None
     except OSError as error:
         raise SpecError(f"cannot read the spec ({error.strerror})", where) from None
     if len(raw) > MAX_SPEC_BYTES:
         raise SpecError(f"the spec is {len(raw)} bytes, more than {MAX_SPEC_BYTES}", where)
     try:
         text = raw.decode("utf-8")
-        data = tomllib.loads(text)
     except UnicodeDecodeError:
         raise SpecError("the spec is not UTF-8 text", where) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise SpecError(f"not valid TOML: {error}", where) from None
+        line = re.search(r"line (\d+)", str(error))
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
+        raise SpecError(f"not valid TOML: {message}", f"{where}:{line.group(1)}" if line else where) from None
     return validate(data, text, path)
 
 
+class _Locator:
+    """Line numbers of keys in the TOML text, for errors that point at the line."""
+
+    def __init__(self, text: str, where: str):
+        self.where = where
+        self.lines = text.splitlines()
+
+    def __call__(self, key: str, table: str | None = None, entry: int = 0) -> str:
+        current, seen = None, -1
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for number, line in enumerate(self.lines, start=1):
+            stripped = line.strip()
+            header = re.match(r"^\[\[?\s*([A-Za-z0-9_.-]+)\s*\]\]?", stripped)
+            if header:
+                current = header.group(1)
+                if current == table:
+                    seen += 1
+                if table is None and current == key:
+                    return f"{self.where}:{number}"
+                continue
+            if current == table and (table is None or seen == entry) and pattern.match(line):
+                return f"{self.where}:{number}"
+        return self.where
+
+
 def validate(data: dict, text: str, path: Path) -> Spec:
-    where = str(path)
-
-    def at(key: str, section: str | None = None) -> str:
-        return f"{where}:{_line_of(text, key, section)}"
-
+    at = _Locator(text, str(path))
+    values: dict = {}
     for key, value in data.items():
         if key not in TOP_KEYS:
             raise SpecError(f"unknown key {key!r}{_did_you_mean(key, TOP_KEYS)}", at(key))
-        if not isinstance(value, TOP_KEYS[key]):
-            raise SpecError(f"{key!r} must be {_type_name(TOP_KEYS[key])}, not {_type_name(type(value))}", at(key))
-    values: dict = {}
-    for key in ("title", "author"):
-        if key in data:
-            values[key] = data[key]
-    for key, allowed in (("model", MODELS), ("activation", ACTIVATIONS), ("s0", ("symbol", "zeros"))):
-        if key in data:
-            if data[key] not in allowed:
-                hint = _did_you_mean(data[key], allowed) or f" (choose from {', '.join(allowed)})"
-                raise SpecError(f"unknown {key} {data[key]!r}{hint}", at(key))
-            values[key] = data[key]
+        kind, allowed = TOP_KEYS[key]
+        _check_type(key, value, kind, at(key))
+        if allowed is not None and kind is str:
+            _check_choice(key, value, allowed, at(key))
+            values[key] = value
+        elif kind is str:
+            _check_text(key, value, at(key))
+            values[key] = value
     if "parameters" in data:
         params = data["parameters"]
         if not params:
             raise SpecError("'parameters' is empty: name at least one of W, U, V, b, c", at("parameters"))
         for item in params:
-            if item not in PARAMETER_NAMES:
-                hint = _did_you_mean(str(item), PARAMETER_NAMES) or " (choose from W, U, V, b, c)"
-                raise SpecError(f"unknown parameter {item!r}{hint}", at("parameters"))
+            _check_choice("parameter", item, PARAMETER_NAMES, at("parameters"))
         values["parameters"] = tuple(dict.fromkeys(params))
-    if "dimensions" in data:
-        dims = {"d": "d", "n": "n", "k": "k", "T": 3}
-        for key, value in data["dimensions"].items():
-            if key not in DIMENSION_KEYS:
-                raise SpecError(f"unknown dimension {key!r}{_did_you_mean(key, DIMENSION_KEYS)}", at(key, "dimensions"))
-            if isinstance(value, bool) or not isinstance(value, (int, str)):
-                raise SpecError(f"dimension {key!r} must be a whole number or a name, not {_type_name(type(value))}", at(key, "dimensions"))
-            if key == "T" and not (isinstance(value, int) and value >= 1):
-                raise SpecError(f"T must be a whole number of steps ≥ 1, not {value!r}", at(key, "dimensions"))
-            dims[key] = value
-        _check_dimensions(dims, lambda key: at(key, "dimensions"))
-        values["dimensions"] = dims
+    values["dimensions"] = _dimensions(data.get("dimensions", {}), at)
+    if "truncation" in data:
+        values["tau"] = _truncation(data["truncation"], at, values["dimensions"]["T"])
+    values.update(_outputs(data.get("outputs", {}), at))
+    values["claims"] = _claims(data.get("claims", []), at)
     return Spec(name=path.stem, path=path, **values)
 
 
-def _check_dimensions(dims: dict, where) -> None:
+def _dimensions(table: dict, at) -> dict:
     from symbptt.errors import DimensionError
     from symbptt.model import dimension
 
-    for key in ("d", "n", "k"):
+    dims = {"d": "d", "n": "n", "k": "k", "T": 3}
+    for key, value in table.items():
+        where = at(key, "dimensions")
+        if key not in DIMENSION_KEYS:
+            raise SpecError(f"unknown dimension {key!r}{_did_you_mean(key, DIMENSION_KEYS)} (dimensions are d, n, k, T)", where)
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise SpecError(f"dimension {key!r} must be a whole number or a name, not {_type_name(value)}", where)
+        if key == "T":
+            if not isinstance(value, int) or value < 1:
+                raise SpecError(f"T must be a whole number of steps ≥ 1, not {value!r}", where)
+            if value > MAX_EXPANDED_T:
+                raise SpecError(f"T = {value} is too many steps to print term by term (at most {MAX_EXPANDED_T})", where)
+        else:
+            try:
+                dimension(value, key)
+            except DimensionError as error:
+                raise SpecError(f"dimension {key}: {error.what}", where) from None
+        dims[key] = value
+    return dims
+
+
+def _truncation(table: dict, at, T: int) -> int:
+    for key, value in table.items():
+        where = at(key, "truncation")
+        if key not in TRUNCATION_KEYS:
+            raise SpecError(f"unknown key {key!r} in [truncation]{_did_you_mean(key, TRUNCATION_KEYS)}", where)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= T:
+            raise SpecError(f"tau must be a whole number of steps from 1 to T = {T}, not {value!r}", where)
+    if "tau" not in table:
+        raise SpecError("[truncation] needs tau, the number of steps kept", at("truncation"))
+    return table["tau"]
+
+
+def _outputs(table: dict, at) -> dict:
+    out: dict = {}
+    for key, value in table.items():
+        where = at(key, "outputs")
+        if key not in OUTPUT_KEYS:
+            raise SpecError(f"unknown key {key!r} in [outputs]{_did_you_mean(key, OUTPUT_KEYS)}", where)
+        kind, allowed = OUTPUT_KEYS[key]
+        _check_type(key, value, kind, where)
+        if kind is list:
+            for item in value:
+                _check_choice(key.rstrip("s") if key == "styles" else "backend", item, allowed, where)
+            out[key] = tuple(dict.fromkeys(value))
+        elif key == "figure_d":
+            if not 1 <= value <= 6:
+                raise SpecError(f"figure_d must be from 1 to 6 (the figure draws d³ cells), not {value}", where)
+            out[key] = value
+        else:
+            out[key] = value
+    return out
+
+
+def _claims(items: list, at) -> tuple[Claim, ...]:
+    from symbptt.errors import ParseError
+    from symbptt.verify.parser import parse_claim
+
+    if len(items) > MAX_CLAIMS:
+        raise SpecError(f"{len(items)} claims are more than {MAX_CLAIMS}", at("claims", "claims"))
+    claims = []
+    for number, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise SpecError(f"each [[claims]] entry must be a table with latex = '''…''', not {_type_name(item)}", at("claims"))
+        for key, value in item.items():
+            where = at(key, "claims", number)
+            if key not in CLAIM_KEYS:
+                raise SpecError(f"unknown key {key!r} in claim {number + 1}{_did_you_mean(key, CLAIM_KEYS)}", where)
+            kind, allowed = CLAIM_KEYS[key]
+            _check_type(key, value, kind, where)
+            if allowed is not None:
+                _check_choice(key, value, allowed, where)
+        if "latex" not in item:
+            raise SpecError(f"claim {number + 1} has no latex = '''…'''", at("name", "claims", number))
+        where = at("latex", "claims", number)
+        line = int(where.rsplit(":", 1)[1]) if where.rsplit(":", 1)[-1].isdigit() else 1
         try:
-            dimension(dims[key], key)
-        except DimensionError as error:
-            raise SpecError(f"dimension {key}: {error.what}", where(key)) from None
+            parse_claim(item["latex"])
+        except ParseError as error:
+            position = re.search(r":(\d+):(\d+)$", error.where or "")
+            if position:
+                first = int(position.group(1))
+                # a ''' string opened on the key's line with a newline starts on the next line
+                offset = line + first - (0 if item["latex"].startswith("\n") else 1)
+                where = f"{where.rsplit(':', 1)[0]}:{offset}"
+            raise SpecError(f"claim {number + 1} does not parse: {error.what}", where) from None
+        claims.append(Claim(item.get("name", f"claim {number + 1}"), item["latex"], item.get("expect", "correct"), line))
+    return tuple(claims)
 
 
-def _line_of(text: str, key: str, section: str | None) -> int:
-    """The line where ``key`` is set (inside ``[section]`` when given), for error messages."""
-    in_section = section is None
-    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            in_section = section is not None and stripped.strip("[] ") == section
-            if section is None and stripped.strip("[] ") == key:
-                return number
-            continue
-        if in_section and pattern.match(line):
-            return number
-    return 1
+def _check_type(key: str, value, kind, where: str) -> None:
+    if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+        raise SpecError(f"{key!r} must be {_type_name(kind)}, not {_type_name(value)}", where)
+
+
+def _check_choice(key: str, value, allowed, where: str) -> None:
+    if value not in allowed:
+        hint = _did_you_mean(str(value), allowed) or f" (choose from {', '.join(allowed)})"
+        raise SpecError(f"unknown {key} {value!r}{hint}", where)
+
+
+def _check_text(key: str, value: str, where: str) -> None:
+    if len(value) > 500:
+        raise SpecError(f"{key!r} is {len(value)} characters long, more than 500", where)
+    if any(ord(ch) < 32 and ch not in "\t" for ch in value):
+        raise SpecError(f"{key!r} contains a control character", where)
 
 
 def _did_you_mean(word: str, choices) -> str:
@@ -163,5 +298,7 @@ def _did_you_mean(word: str, choices) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _type_name(kind) -> str:
-    return {str: "a string", int: "a whole number", list: "a list", dict: "a table", bool: "true/false", float: "a number"}.get(kind, kind.__name__)
+def _type_name(value) -> str:
+    kind = value if isinstance(value, type) else type(value)
+    names = {str: "a string", int: "a whole number", list: "a list", dict: "a table", bool: "true or false", float: "a decimal number"}
+    return names.get(kind, kind.__name__)

@@ -28,14 +28,20 @@ def add_parser(commands):
     return parser
 
 
-def derivations_for(model, parameters, T: int) -> list:
-    """The lecture's derivations for ``parameters``, shared ones first and once."""
-    from symbptt import calculus
+def derivations_for(model, parameters, T: int, topic: str = "bptt", tau: int = 3) -> list:
+    """The lecture's derivations for ``parameters``, shared ones first and once.
+
+    ``topic`` adds what a spec is about beyond the BPTT sum: the Jacobian chain and
+    its bound, or truncated BPTT with ``tau`` terms kept.
+    """
+    from symbptt import bptt, calculus
     from symbptt.bptt import BPTT
 
     out = [calculus.loss_output_derivative(model), calculus.loss_state_derivative(model)]
-    if any(name in ("W", "U", "b") for name in parameters):
+    if any(name in ("W", "U", "b") for name in parameters) or topic == "jacobian-chain":
         out.append(calculus.state_jacobian(model))
+    if topic == "jacobian-chain":
+        out.append(bptt.jacobian_chain(model))
     for name in parameters:
         chain = BPTT(model, name)
         if chain.recurrent:
@@ -43,12 +49,14 @@ def derivations_for(model, parameters, T: int) -> list:
             out.append(chain.general())
             out.append(chain.expanded_derivation(T))
             out.append(chain.element_form())
+            if topic == "truncated-bptt":
+                out.append(bptt.truncated_derivation(model, name, tau))
         else:
             out.append(calculus.output_parameter_derivative(model, name))
             out.append(chain.general())
             out.append(chain.expanded_derivation(T))
         out.append(chain.vectorised_derivation())
-    return out
+    return [item.for_activation(model.activation.name) for item in out]
 
 
 def _with_sparsity(derivation, model, wrt: str):
@@ -78,7 +86,7 @@ def run(args) -> str:
     if args.entries:
         raise UsageError("--entries goes with --explicit", "--entries")
     parameters = (args.wrt,) if args.wrt else spec.parameters
-    items = derivations_for(model, parameters, T)
+    items = derivations_for(model, parameters, T, spec.topic, spec.tau)
     if args.format == "json":
         return json.dumps({"spec": spec.name, "model": _model_record(model, T),
                            "derivations": [_record(item) for item in items]}, ensure_ascii=False, indent=2) + "\n"  # fmt: skip

@@ -133,6 +133,9 @@ class LecturePrinter(LatexPrinter):
     def _term_Softmax(self, term):
         return rf"\operatorname{{softmax}}({self._print(term.arg)})"
 
+    def _term_Norm(self, term):
+        return rf"\left\lVert {self._print(term.arg)} \right\rVert"
+
     def _term_Diag(self, term):
         return rf"\operatorname{{diag}}({self._print(term.arg)})"
 
@@ -226,6 +229,9 @@ def to_latex(obj, **settings) -> str:
     return LecturePrinter(settings).doprint(obj)
 
 
+LATEX_RELATIONS = {"=": "=", "≤": r"\le", "≈": r"\approx"}
+
+
 def derivation_rows(derivation, **settings) -> list[tuple[str, str, str]]:
     """(left side or empty, right side, justification) for each line of a derivation."""
     printer = LecturePrinter(settings)
@@ -239,8 +245,8 @@ def derivation_rows(derivation, **settings) -> list[tuple[str, str, str]]:
 def derivation_to_latex(derivation, environment: str = "aligned", **settings) -> str:
     """The whole chain, one ``&=`` per step, each with its rule after ``&&``."""
     lines = [
-        rf"{left} &= {right} && {rule}"
-        for left, right, rule in derivation_rows(derivation, **settings)
+        rf"{left} &{LATEX_RELATIONS[step.relation]} {right} && {rule}"
+        for (left, right, rule), step in zip(derivation_rows(derivation, **settings), derivation.steps, strict=True)
     ]
     body = " \\\\\n".join(lines)
     return f"\\begin{{{environment}}}\n{body}\n\\end{{{environment}}}"

@@ -13,7 +13,8 @@ from symbptt.latex.indices import join_indices, step_text
 from symbptt.latex.printer import positive_first, split_fraction
 
 MINUS = "−"
-ERROR_VECTOR = "δ"  # in plain text the error vector δ_k and δ_pq differ by their index count
+ERROR_VECTOR = "δ"
+GREEK = {"gamma": "γ", "lambda": "λ", "tau": "τ", "theta": "θ"}  # in plain text the error vector δ_k and δ_pq differ by their index count
 
 
 def _sub(name: str, text: str) -> str:
@@ -63,6 +64,15 @@ class TextPrinter(StrPrinter):
             out += f" {MINUS} {text[1:]}" if text.startswith(MINUS) or text.startswith("-") else f" + {text}"
         return out
 
+    def _print_Symbol(self, expr):
+        return GREEK.get(expr.name, expr.name)
+
+    def _print_Pow(self, expr, rational=False):
+        base, exponent = self._print(expr.base), self._print(expr.exp)
+        if not isinstance(expr.base, (sp.Symbol, sp.Indexed)):
+            base = f"({base})"
+        return f"{base}^{exponent}" if len(exponent) == 1 else f"{base}^{{{exponent}}}"
+
     def _print_exp(self, expr):
         return f"exp({self._print(expr.args[0])})"
 
@@ -98,6 +108,9 @@ class TextPrinter(StrPrinter):
 
     def _term_Softmax(self, term):
         return f"softmax({self._print(term.arg)})"
+
+    def _term_Norm(self, term):
+        return f"‖{self._print(term.arg)}‖"
 
     def _term_Diag(self, term):
         return f"diag({self._print(term.arg)})"
@@ -148,7 +161,7 @@ def derivation_to_text(derivation, **settings) -> str:
     pad = " " * len(lhs)
     for number, step in enumerate(derivation.steps):
         head = lhs if number == 0 else pad
-        lines.append(f"  {head} = {printer.doprint(step.rhs)}")
+        lines.append(f"  {head} {step.relation} {printer.doprint(step.rhs)}")
         lines.append(f"  {pad}     [{step.rule.text}]")
     for label, shape in derivation.shapes:
         lines.append(f"  shape of {label}: {shape}")
