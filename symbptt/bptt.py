@@ -214,7 +214,7 @@ class BPTT:
             rows += [("∂L_t/∂o_t", Deriv(Loss(t), Vec("o", t))), (f"∂⁺o_t/∂{self.wrt}", explicit(t, self.wrt))]
         table = [(label, term.shape(dims)) for label, term in rows]
         product = Product(tuple(term for _, term in rows[1:])).shape(dims)
-        if product.dims != table[0][1].dims and not (product.rank == 2 and product.dims[0] == 1 and table[0][1].dims == (product.dims[1], 1)):
+        if product != table[0][1]:  # the lecture's question: do the shapes multiply out?
             raise SymbpttError(f"the product of the factors is {product}, not {table[0][1]}", "shapes")
         return tuple(table) + (("product of the factors", product),)
 
