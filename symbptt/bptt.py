@@ -200,9 +200,8 @@ class BPTT:
         """∂L/∂θ = Σ_{t=1}^{T} ∂L_t/∂θ."""
         return Sum(chain_term(self.wrt, t), t, 1, T)
 
-    def shape_table(self) -> tuple[tuple[str, Shape], ...]:
-        """The lecture's question and answer: the shape of every factor, and of their product."""
-        dims = self.dims
+    def shape_terms(self) -> tuple[tuple[str, Term], ...]:
+        """The quantities of the lecture's shape question: ∂L_t/∂θ, then its factors in order."""
         rows: list[tuple[str, Term]] = [(f"∂L_t/∂{self.wrt}", Deriv(Loss(t), Param(self.wrt)))]
         if self.recurrent:
             rows += [
@@ -212,6 +211,12 @@ class BPTT:
             ]
         else:
             rows += [("∂L_t/∂o_t", Deriv(Loss(t), Vec("o", t))), (f"∂⁺o_t/∂{self.wrt}", explicit(t, self.wrt))]
+        return tuple(rows)
+
+    def shape_table(self) -> tuple[tuple[str, Shape], ...]:
+        """The lecture's question and answer: the shape of every factor, and of their product."""
+        dims = self.dims
+        rows = self.shape_terms()
         table = [(label, term.shape(dims)) for label, term in rows]
         product = Product(tuple(term for _, term in rows[1:])).shape(dims)
         if product != table[0][1]:  # the lecture's question: do the shapes multiply out?
@@ -297,7 +302,7 @@ class BPTT:
         """Σ_k (δ_k ⊙ σ'(a_k)) s_{k−1}ᵀ for W, x_kᵀ for U, nothing for b; Σ_t (y_t − e_t) s_tᵀ for V."""
         if not self.recurrent:
             body = self._output_outer(t)
-            return Sum(body if self.wrt == "V" else Transpose(body), t, 1, T)
+            return Sum(body if self.wrt == "V" else residual(t), t, 1, T)
         g = Hadamard(Delta(k), Apply(Vec("a", k), activation=self.activation))
         if self.wrt == "b":
             return Sum(g, k, 1, T)
@@ -322,7 +327,7 @@ class BPTT:
                 Step(self.total(),
                      Rule("L = Σ_t L_t", r"L = \textstyle\sum_t L_t")),
                 Step(self.vectorised(), Rule("exchange the sums (1 ≤ k ≤ t ≤ T); δ_k = Σ_{t≥k} (∂s_t/∂s_k)ᵀ (∂L_t/∂s_t)ᵀ = ∇_{s_k} L",
-                                             r"\text{exchange the sums; } \bm{\delta}_k = \textstyle\sum_{t\ge k} \big(\tfrac{\partial s_t}{\partial s_k}\big)^{\!\top} \big(\tfrac{\partial L_t}{\partial s_t}\big)^{\!\top}")),
+                                             r"\text{exchange the sums; } \boldsymbol{\delta}_k = \textstyle\sum_{t\ge k} \big(\tfrac{\partial s_t}{\partial s_k}\big)^{\!\top} \big(\tfrac{\partial L_t}{\partial s_t}\big)^{\!\top}")),
             ),  # fmt: skip
             notes=("δ_T = Vᵀ(y_T − e_T);  δ_k = Vᵀ(y_k − e_k) + Wᵀ(δ_{k+1} ⊙ σ'(a_{k+1})).",),
         )

@@ -322,7 +322,7 @@ def loss_state_derivative(model: RNN) -> Derivation:
     inner = drop_zero_sums(sp.diff(output, den))
     contracted, pairs = contract_deltas(sp.Sum(g * inner, (m, 1, model.k)), {p: (1, model.d)})
     steps = (
-        Step(sp.Sum(PartialD(L[t], o[t, m]) * PartialD(o[t, m], den), (m, 1, model.k)), Rule("chain rule through o_t")),
+        Step(sp.Sum(PartialD(L[t], o[t, m]) * PartialD(o[t, m], den), (m, 1, model.k)), Rule("chain rule through o_t", r"\text{chain rule through }o_t")),
         Step(sp.Sum(g * PartialD(output, den), (m, 1, model.k)),
              Rule("∂L_t/∂o_tm = y_tm − e_tm and o_t = V s_t + c", r"\tfrac{\partial L_t}{\partial o_{tm}} = y_{tm}-e_{tm},\ o_t = V s_t + c")),
         Step(sp.Sum(g * inner, (m, 1, model.k)), Rule("∂s_ti/∂s_tp = δ_ip", r"\tfrac{\partial s_{ti}}{\partial s_{tp}} = \delta_{ip}")),
@@ -352,7 +352,7 @@ def output_parameter_derivative(model: RNN, wrt: str = "V") -> Derivation:
         else Rule("∂c_m/∂c_q = δ_mq", r"\tfrac{\partial c_m}{\partial c_q} = \delta_{mq}")
     )
     steps = (
-        Step(sp.Sum(PartialD(L[t], o[t, m]) * PartialD(o[t, m], theta), (m, 1, model.k)), Rule("chain rule through o_t")),
+        Step(sp.Sum(PartialD(L[t], o[t, m]) * PartialD(o[t, m], theta), (m, 1, model.k)), Rule("chain rule through o_t", r"\text{chain rule through }o_t")),
         Step(sp.Sum(g * PartialD(output, theta), (m, 1, model.k)),
              Rule("∂L_t/∂o_tm = y_tm − e_tm and o_t = V s_t + c", r"\tfrac{\partial L_t}{\partial o_{tm}} = y_{tm}-e_{tm},\ o_t = V s_t + c")),
         Step(sp.Sum(g * inner, (m, 1, model.k)), rule_inner),

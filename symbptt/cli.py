@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
 # Each command is a module of symbptt.commands with ``add_parser(commands)`` and
 # ``run(args) -> str``; the modules import SymPy only inside ``run``.
-COMMANDS = ("derive", "list")
+COMMANDS = ("derive", "list", "latex")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,8 +52,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 0
-        sys.stdout.write(args.run(args))
-        return 0
+        result = args.run(args)
+        # A command returns its text, or (text, exit status) when the status can be
+        # other than 0 without a usage error (``check``: 1 when the code disagrees).
+        text, status = result if isinstance(result, tuple) else (result, 0)
+        sys.stdout.write(text)
+        return status
     except SymbpttError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

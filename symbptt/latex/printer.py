@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
-from sympy.printing.precedence import PRECEDENCE
 
 from symbptt.functions import _Activation
 from symbptt.latex.indices import join_indices, step_text
@@ -25,14 +24,47 @@ DEFAULT_SETTINGS = {
     "show_shapes": False,  # \underbrace each factor of a product with its shape
     "dims": None,  # {'d': …, 'n': …, 'k': …}, needed for show_shapes
 }
+INDEX_STYLES = ("compact", "comma")
 
 # The lecture writes g_q σ'(a_{kq}) s_{k-1,r} δ_{pq}: entries, then σ', then the rest, δ last.
 _FACTOR_ORDER = ("number", "entry", "activation", "add", "quantity", "other", "derivative", "sum", "delta")
+# …and a_k = W s_{k-1} + U x_k + b, o_k = V s_k + c: the terms of a sum in that order.
+_PARAMETER_ORDER = ("W", "U", "V", "b", "c")
+# What makes printed math taller than a line: delimiters around it must grow.
+_TALL = (r"\frac", r"\underbrace")
+_BIG_OPERATORS = (r"\sum", r"\prod")
 
 
 class LecturePrinter(LatexPrinter):
     printmethod = "_latex"
     _default_settings = {**LatexPrinter._default_settings, **DEFAULT_SETTINGS}
+
+    def __init__(self, settings=None):
+        super().__init__(settings)
+        if self._settings["index_style"] not in INDEX_STYLES:
+            raise ValueError(f"index_style must be one of {INDEX_STYLES}, not {self._settings['index_style']!r}")
+        self._shapes_suspended = 0
+
+    def _print(self, expr, **kwargs):
+        # Our own expression classes (∂, ∂⁺, [·]_q) carry `_latex` hooks for plain
+        # sympy.latex; this printer's `_print_<Class>` methods for them win, so that
+        # the lecture's choices (delimiter sizes, settings) live in one place.
+        method = getattr(self, f"_print_{type(expr).__name__}", None)
+        if method is not None and isinstance(expr, sp.Basic) and type(expr).__module__.startswith("symbptt."):
+            return method(expr, **kwargs)
+        return super()._print(expr, **kwargs)
+
+    # --- delimiters -------------------------------------------------------------------
+
+    def delimit(self, text: str, left: str = "(", right: str = ")") -> str:
+        """Parentheses sized to their content: plain around a line of symbols, \\left…\\right
+        around fractions and braces, a fixed \\bigg around sums (their limits stay outside, as
+        in print)."""
+        if any(tall in text for tall in _TALL):
+            return rf"\left{left}{text}\right{right}"
+        if any(big in text for big in _BIG_OPERATORS):
+            return rf"\biggl{left}{text}\biggr{right}"
+        return f"{left}{text}{right}"
 
     # --- index notation ---------------------------------------------------------------
 
@@ -56,18 +88,31 @@ class LecturePrinter(LatexPrinter):
         body = expr.function
         inner = self._print(body)
         if isinstance(body, sp.Add):
-            inner = rf"\left({inner}\right)"
+            inner = self.delimit(inner)
         return heads + inner
+
+    def _print_PartialD(self, expr):
+        """∂a_{kp}/∂W_{qr} as a fraction; the derivative of a compound expression as an operator."""
+        mark = r"\partial^{+}" if expr.explicit else r"\partial"
+        den = self._print(expr.den)
+        if isinstance(expr.num, (sp.Indexed, sp.Symbol, sp.Function)):
+            return rf"\frac{{{mark} {self._print(expr.num)}}}{{\partial {den}}}"
+        return rf"\frac{{{mark}}}{{\partial {den}}} {self.delimit(self._print(expr.num))}"
 
     def _print_Mul(self, expr):
         coeff, rest = expr.as_coeff_Mul()
         if coeff.is_negative:
-            return "-" + self._print_Mul_ordered(sp.Mul(-coeff, rest, evaluate=False) if coeff != -1 else rest)
+            positive = sp.Mul(-coeff, rest, evaluate=False) if coeff != -1 else rest
+            # −Σ_m e_{tm} log y_{tm}: only a sum of terms needs parentheses after a minus.
+            text = self._print_Mul_ordered(positive)
+            return "-" + text
         return self._print_Mul_ordered(expr)
 
     def _print_Mul_ordered(self, expr):
+        if isinstance(expr, sp.Add):
+            return self.delimit(self._print(expr))
         if not isinstance(expr, sp.Mul):
-            return self.parenthesize(expr, PRECEDENCE["Mul"])
+            return self._print(expr)
         numerator, denominator = split_fraction(expr)
         top = self._factors(numerator) or "1"
         return rf"\frac{{{top}}}{{{self._factors(denominator)}}}" if denominator else top
@@ -77,17 +122,26 @@ class LecturePrinter(LatexPrinter):
         for factor in factors:
             text = self._print(factor)
             if isinstance(factor, sp.Add) or (isinstance(factor, sp.Sum) and factor is not factors[-1]):
-                text = rf"\left({text}\right)"
+                text = self.delimit(text)
             pieces.append(text)
         return " ".join(pieces)
 
     def _print_exp(self, expr, exp=None):
         # \exp, not e^{…}: e_t is the one-hot vector of the true class.
-        text = rf"\exp({self._print(expr.args[0])})"
+        text = rf"\exp{self.delimit(self._print(expr.args[0]))}"
         return f"{text}^{{{exp}}}" if exp else text
 
+    def _print_log(self, expr, exp=None):
+        # \log y_{tm}, as written by hand; parentheses only around a compound argument.
+        argument = expr.args[0]
+        inner = self._print(argument)
+        if not isinstance(argument, (sp.Indexed, sp.Symbol)):
+            inner = self.delimit(inner)
+        head = rf"\log^{{{exp}}}" if exp else r"\log"
+        return f"{head} {inner}" if not inner.startswith(("(", "\\left", "\\big")) else head + inner
+
     def _print_Add(self, expr, order=None):
-        terms = positive_first(expr)
+        terms = lecture_order(expr)
         out = self._print(terms[0])
         for term in terms[1:]:
             text = self._print(term)
@@ -128,21 +182,21 @@ class LecturePrinter(LatexPrinter):
         return rf"\frac{{{mark} {self._print(term.num)}}}{{\partial {self._print(term.den)}}}"
 
     def _term_Apply(self, term):
-        return f"{term.function.display_latex}({self._print(term.arg)})"
+        return f"{term.function.display_latex}{self.delimit(self._print(term.arg))}"
 
     def _term_Softmax(self, term):
-        return rf"\operatorname{{softmax}}({self._print(term.arg)})"
+        return rf"\operatorname{{softmax}}{self.delimit(self._print(term.arg))}"
 
     def _term_Norm(self, term):
-        return rf"\left\lVert {self._print(term.arg)} \right\rVert"
+        return self.delimit(self._print(term.arg), r"\lVert ", r"\rVert ")
 
     def _term_Diag(self, term):
-        return rf"\operatorname{{diag}}({self._print(term.arg)})"
+        return rf"\operatorname{{diag}}{self.delimit(self._print(term.arg))}"
 
     def _term_Transpose(self, term):
         inner = self._print(term.arg)
-        if type(term.arg).__name__ in ("Add", "Product", "Hadamard"):
-            inner = rf"\left({inner}\right)"
+        if type(term.arg).__name__ in ("Add", "Product", "Hadamard", "Transpose"):
+            inner = self.delimit(inner)
         return inner + r"^{\top}"
 
     def _term_Hadamard(self, term):
@@ -150,21 +204,42 @@ class LecturePrinter(LatexPrinter):
 
     def _wrap(self, term):
         text = self._print(term)
-        return rf"\left({text}\right)" if type(term).__name__ in ("Add", "Hadamard") else text
+        return self.delimit(text) if type(term).__name__ in ("Add", "Hadamard") else text
+
+    @property
+    def shows_shapes(self) -> bool:
+        return bool(self._settings["show_shapes"]) and self._settings["dims"] is not None and not self._shapes_suspended
+
+    def with_shape(self, text: str, term) -> str:
+        """``text`` with the shape of ``term`` under it, when shapes are shown."""
+        if not self.shows_shapes:
+            return text
+        shape = term.shape(self._settings["dims"])
+        return rf"\underbrace{{{text}}}_{{{shape.latex()}}}"
 
     def _term_Product(self, term):
         factors = list(term.factors)
         if factors and type(factors[0]).__name__ == "Scalar" and factors[0].value == -1:
             return "-" + self._term_Product(type(term)(tuple(factors[1:]))) if len(factors) > 2 else "-" + self._wrap(factors[1])
-        pieces = []
-        for factor in factors:
+        return r"\, ".join(self.product_factor(factor, factor is factors[-1]) for factor in factors)
+
+    def product_factor(self, factor, last: bool) -> str:
+        kind = type(factor).__name__
+        if kind == "Sum":
+            # A sum is not one factor to the eye: its body's factors carry the shapes.
             text = self._wrap(factor)
-            if type(factor).__name__ in ("Sum", "OrderedProduct") and factor is not factors[-1]:
-                text = rf"\left({text}\right)"
-            if self._settings["show_shapes"] and self._settings["dims"] is not None:
-                text = rf"\underbrace{{{text}}}_{{{factor.shape(self._settings['dims']).latex()}}}"
-            pieces.append(text)
-        return r"\, ".join(pieces)
+            return text if last else self.delimit(text)
+        if kind == "OrderedProduct":
+            # ∏ J_j is one d×d factor: one brace for it, none inside.
+            self._shapes_suspended += 1
+            try:
+                text = self.delimit(self._print(factor))
+            finally:
+                self._shapes_suspended -= 1
+            return self.with_shape(text, factor)
+        if kind == "Scalar":
+            return self._print(factor)
+        return self.with_shape(self._wrap(factor), factor)
 
     def _term_Add(self, term):
         out = self._print(term.terms[0])
@@ -176,7 +251,7 @@ class LecturePrinter(LatexPrinter):
     def _term_Sum(self, term):
         body = self._print(term.body)
         if type(term.body).__name__ == "Add":
-            body = rf"\left({body}\right)"
+            body = self.delimit(body)
         return rf"\sum_{{{self._print(term.var)}={step_text(term.lo)}}}^{{{step_text(term.hi)}}} {body}"
 
     def _term_OrderedProduct(self, term):
@@ -200,6 +275,18 @@ def positive_first(expr: sp.Add) -> list:
     """y_{tq} − e_{tq} rather than SymPy's −e_{tq} + y_{tq}; otherwise SymPy's order."""
     terms = list(expr.as_ordered_terms())
     return sorted(terms, key=lambda term: term.could_extract_minus_sign())
+
+
+def lecture_order(expr: sp.Add) -> list:
+    """Positive terms first, and a_{kp} = Σ_i W_{pi} s_{k-1,i} + Σ_j U_{pj} x_{kj} + b_p in the
+    order of a_k = W s_{k-1} + U x_k + b (likewise V before c); otherwise SymPy's order."""
+    return sorted(positive_first(expr), key=lambda term: (term.could_extract_minus_sign(), _parameter_rank(term)))
+
+
+def _parameter_rank(term) -> int:
+    names = {base.label.name for base in term.atoms(sp.IndexedBase)}
+    ranks = [position for position, name in enumerate(_PARAMETER_ORDER) if name in names]
+    return min(ranks) if ranks else len(_PARAMETER_ORDER)
 
 
 def _kind(factor) -> str:

@@ -10,7 +10,7 @@ import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from symbptt.latex.indices import join_indices, step_text
-from symbptt.latex.printer import positive_first, split_fraction
+from symbptt.latex.printer import lecture_order, split_fraction
 
 MINUS = "−"
 ERROR_VECTOR = "δ"
@@ -57,7 +57,7 @@ class TextPrinter(StrPrinter):
         return f"({text})" if isinstance(factor, sp.Add) else text
 
     def _print_Add(self, expr, order=None):
-        terms = positive_first(expr)
+        terms = lecture_order(expr)
         out = self._print(terms[0])
         for term in terms[1:]:
             text = self._print(term)
@@ -72,6 +72,11 @@ class TextPrinter(StrPrinter):
         if not isinstance(expr.base, (sp.Symbol, sp.Indexed)):
             base = f"({base})"
         return f"{base}^{exponent}" if len(exponent) == 1 else f"{base}^{{{exponent}}}"
+
+    def _print_log(self, expr):
+        argument = expr.args[0]
+        inner = self._print(argument)
+        return f"log {inner}" if isinstance(argument, (sp.Indexed, sp.Symbol)) else f"log({inner})"
 
     def _print_exp(self, expr):
         return f"exp({self._print(expr.args[0])})"
