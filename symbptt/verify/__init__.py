@@ -1,6 +1,18 @@
-"""Checking hand derivations written in LaTeX.
+"""Checking hand derivations written in LaTeX: ``symbptt verify``.
 
-The syntax layer (``grammar.lark``, :mod:`.ast`, :mod:`.parser`) reads the
-lecture's LaTeX subset into a small syntax tree without evaluating anything;
-the semantics layer maps that tree to SymPy through a whitelist of node types.
+A pipeline of small passes, each with its own tests:
+
+* syntax — ``grammar.lark``, :mod:`.ast`, :mod:`.parser`: the lecture's LaTeX
+  subset read into a syntax tree, nothing evaluated, nothing dropped;
+* meaning — :mod:`.semantics` maps that tree, through a whitelist of node types,
+  to the typed form of :mod:`.ir` (model quantities, free variables, index roles,
+  total or step-local derivatives);
+* :mod:`.limits` refuses what is too large before anything is expanded;
+* :mod:`.shapes` gives every piece its shape in the lecture's layout;
+* :mod:`.symbolic` proves element-level steps with SymPy (δ contraction, σ');
+* :mod:`.network` and :mod:`.evaluate` give both sides numbers at a random
+  network (forward-mode derivatives of the definitions), :mod:`.search` looks
+  for a disagreement;
+* :mod:`.check` decides the verdicts, :mod:`.report` prints them (text, JSON),
+  :mod:`.printable` re-prints what was read in the lecture's LaTeX.
 """

@@ -101,6 +101,14 @@ class IndexAdd(IndexExpr):
     operators: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class IndexPower(IndexExpr):
+    """``10^{12}`` in a sum's limit: kept unevaluated, so a huge bound is judged, not computed."""
+
+    base: int
+    exponent: IndexExpr
+
+
 # --------------------------------------------------------------------------
 # Atoms.
 # --------------------------------------------------------------------------
@@ -234,11 +242,31 @@ class Transpose(Node):
 
 @dataclass(frozen=True)
 class Derivative(Node):
-    """``\\frac{\\partial f}{\\partial x}``; ``explicit`` for ``\\partial^{+}`` (s_{k-1} held fixed)."""
+    """``\\frac{\\partial f}{\\partial x}``; ``explicit`` for ``\\partial^{+}`` (s_{k-1} held fixed).
+
+    The operator form ``\\frac{\\partial}{\\partial x}(f)`` gives the same node, with the
+    factor after the operator as ``numerator``.
+    """
 
     numerator: Node
     denominator: Node
     explicit: bool = False
+
+
+@dataclass(frozen=True)
+class Gradient(Node):
+    """``\\nabla_{x} f``: the gradient of a scalar f by x (a column when x is a vector)."""
+
+    of: Node
+    by: Node
+
+
+@dataclass(frozen=True)
+class Entry(Node):
+    """``\\left[g J\\right]_q``: one entry of the bracketed vector or matrix."""
+
+    operand: Node
+    indices: tuple[IndexExpr, ...]
 
 
 FUNCTION_NAMES = ("sigma", "tanh", "exp", "log", "diag", "softmax")
@@ -360,8 +388,10 @@ EXPRESSION_NODES: tuple[type[Node], ...] = (
     Call,
     Summation,
     OrderedProduct,
+    Entry,
+    Gradient,
 )
 """Every node type an expression can contain, besides the index expressions."""
 
-INDEX_NODES: tuple[type[IndexExpr], ...] = (IndexName, IndexNumber, IndexAdd)
+INDEX_NODES: tuple[type[IndexExpr], ...] = (IndexName, IndexNumber, IndexAdd, IndexPower)
 """Every node type that can stand in a subscript or a sum's limits."""

@@ -64,7 +64,8 @@ MATRIX_BASES = frozenset("WUV")
 COMMANDS_UNDERSTOOD = (
     r"\frac, \dfrac, \tfrac, \partial, \partial^{+}, \sum, \prod, \sigma, \tanh, \exp, \log, "
     r"\ln, \operatorname{diag}, \cdot, \times, \odot, \top, \prime, \mathbf, \mathrm, "
-    r"\boldsymbol, \hat, \left, \right, \bigl, \bigr, Greek letters, \ell, spacing \, \; \quad"
+    r"\boldsymbol, \mathcal, \hat, \nabla, \circ, \left, \right, \bigl, \bigr, Greek letters, "
+    r"\ell, spacing \, \; \quad \displaystyle"
 )
 
 _FUNCTION_COMMANDS = {"SIGMA": "sigma", "TANH": "tanh", "EXP": "exp", "LOG": "log", "LN": "log"}
@@ -81,6 +82,7 @@ _SIZE_COMMANDS = frozenset(
     "\\big \\Big \\bigg \\Bigg".split()
 )
 _TRANSPOSE = object()  # what a superscript \top / \intercal stands for
+_HADAMARD = ("ODOT", "CIRC")  # \odot and \circ both write the element-wise product
 
 
 # --------------------------------------------------------------------------
@@ -283,7 +285,9 @@ class _AstBuilder(Transformer_NonRecursive):
     def _text(self, start: int, end: int) -> str:
         return self._source.text[self._base + start : self._base + end]
 
-    def _index_atom(self, token: Token) -> ast.IndexExpr:
+    def _index_atom(self, token: Token | ast.IndexExpr) -> ast.IndexExpr:
+        if isinstance(token, ast.IndexExpr):
+            return token
         if token.type == "ELL":
             return ast.IndexName("ell", span=self._token_span(token))
         if token.type == "NUMBER":
@@ -381,14 +385,14 @@ class _AstBuilder(Transformer_NonRecursive):
                 continue
             if factors:
                 operators.append(pending.type.lower() if pending else "juxtaposition")
-                if pending is not None and pending.type == "ODOT" and first_odot is None:
+                if pending is not None and pending.type in _HADAMARD and first_odot is None:
                     first_odot = pending
             factors.append(child)
             pending = None
         span = self._span(meta)
         if first_odot is None:
             return ast.Product(tuple(factors), tuple(operators), span=span)
-        if any(op != "odot" for op in operators):
+        if any(op not in ("odot", "circ") for op in operators):
             raise _Problem(
                 "ambiguous product: '\\odot' next to another product; add parentheses, "
                 "as in (a \\odot b) c",
@@ -515,6 +519,16 @@ class _AstBuilder(Transformer_NonRecursive):
         atoms = [self._index_atom(c) if isinstance(c, Token) else c for c in children]
         return _Run(atoms, meta.start_pos, meta.end_pos)
 
+    def index_power(self, meta, children):
+        base, exponent = children
+        if not base.isdigit():
+            raise _Problem(f"a power in an index needs a whole base, not '{base}'", base.start_pos)
+        if isinstance(exponent, Token):
+            exponent = self._index_atom(self._single_unbraced(exponent, "^"))
+        else:
+            exponent = self._item_to_index(exponent)
+        return ast.IndexPower(int(base), exponent, span=self._span(meta))
+
     def index_symbol(self, meta, children):
         indices = self._indices(children[1], "ell") if len(children) == 2 else ()
         return ast.IndexName("ell", indices, span=self._span(meta))
@@ -562,6 +576,22 @@ class _AstBuilder(Transformer_NonRecursive):
             raise _Problem("\\right needs a matching \\left", opening.start_pos)
         return inner
 
+    def entry(self, meta, children):
+        operand, subscript = children
+        indices = self._indices(subscript, "(...)")
+        return ast.Entry(operand, indices, span=self._span(meta))
+
+    def symbol_head(self, meta, children):
+        return self.symbol(meta, children)
+
+    def gradient(self, meta, children):
+        operands = [c for c in children if not isinstance(c, Token)]
+        by, of = operands
+        return ast.Gradient(of, by, span=self._span(meta))
+
+    def brace_group(self, meta, children):
+        return children[0]
+
     def fraction(self, meta, children):
         return ast.Fraction(children[0], children[1], span=self._span(meta))
 
@@ -571,6 +601,13 @@ class _AstBuilder(Transformer_NonRecursive):
     def derivative(self, meta, children):
         explicit, numerator, denominator = children
         return ast.Derivative(numerator, denominator, explicit, span=self._span(meta))
+
+    def derivative_operator(self, meta, children):
+        return children  # [explicit, denominator], applied by applied_derivative
+
+    def applied_derivative(self, meta, children):
+        (explicit, denominator), operand = children
+        return ast.Derivative(operand, denominator, explicit, span=self._span(meta))
 
 
 # --------------------------------------------------------------------------
@@ -724,6 +761,7 @@ _CONTROL_WORD = re.compile(r"\\[A-Za-z]+")
 _LABEL_ARGUMENT = re.compile(r"\s*\{[^{}]*\}")
 _ROW_SPACING = re.compile(r"\*?(?:\s*\[\s*-?[0-9]*\.?[0-9]+\s*(?:pt|em|ex|mm|cm|in|bp|mu)\s*\])?")
 _LEADING_SPACE = re.compile(r"(?:\s|\\[,;:!]|\\\s|\\q?quad(?![A-Za-z])|~)*")
+_ANNOTATION = re.compile(r"&\s*&")
 _CONTINUING_OPERATOR = re.compile(r"[+-]|\\(?:cdot|times|odot)(?![A-Za-z])")
 
 
@@ -777,8 +815,17 @@ def _split_rows(text: str, chars: list[str], start: int, end: int) -> list[_Row]
                     i = stop
                     continue
                 stop = argument.end()
-            if name in ("label", "nonumber", "notag"):
+            if name == "tag":
+                argument = _LABEL_ARGUMENT.match(text, stop, end)
+                stop = argument.end() if argument is not None else stop
+            if name in ("label", "nonumber", "notag", "tag"):
                 _blank(chars, i, stop)
+            i = stop
+        elif char == "&" and _ANNOTATION.match(text, i, end):
+            # "&& \text{chain rule}": the rest of the row is a comment column.
+            stop = text.find("\\\\", i, end)
+            stop = end if stop < 0 else stop
+            _blank(chars, i, stop)
             i = stop
         elif char == "&":
             ampersands.append(i)
@@ -788,6 +835,15 @@ def _split_rows(text: str, chars: list[str], start: int, end: int) -> list[_Row]
             i += 1
     rows.append(_Row(row_start, end, ampersands))
     return rows
+
+
+def _blank_final_punctuation(chars: list[str], row: _Row) -> None:
+    """``s_k = \\sigma(a_k).``: a full stop or comma ending a row ends the sentence, not the formula."""
+    position = row.end - 1
+    while position >= row.start and chars[position].isspace():
+        position -= 1
+    if position >= row.start and chars[position] in ".,;":
+        chars[position] = " "
 
 
 def _group_rows(rows: list[_Row], blanked: str, source: SourceText) -> list[list[_Row]]:
@@ -822,10 +878,13 @@ def _group_rows(rows: list[_Row], blanked: str, source: SourceText) -> list[list
 def extract_claims(tex_source: str, filename: str) -> list[ast.Chain]:
     r"""Every chain of equalities in the ``equation``/``align`` environments of a .tex text.
 
-    Rows are separated by ``\\``; a row that starts with ``&=`` adds a side to the
+    Rows are separated by ``\\``; ``&&`` starts a comment column (the rule of a
+    step, as ``symbptt derive --format latex`` writes it) that runs to the end of the
+    row and is not read. A row that starts with ``&=`` adds a side to the
     chain above, one that starts with ``&`` and ``+``/``-``/``\cdot`` continues
     the last side, and any other row starts a new chain. ``\label``,
-    ``\nonumber``, ``\notag`` and ``%`` comments are ignored; everything else
+    ``\nonumber``, ``\notag``, ``\tag{...}``, ``%`` comments and a full stop or
+    comma ending a row are ignored; everything else
     in the environment must parse, or a ParseError says ``filename:line:column``.
     Text outside these four environments is not read.
     """
@@ -848,6 +907,9 @@ def extract_claims(tex_source: str, filename: str) -> list[ast.Chain]:
             )
         found.append((environment, _split_rows(text, chars, begin.end(), end.start())))
         position = end.end()
+    for _, rows in found:
+        for row in rows:
+            _blank_final_punctuation(chars, row)
     blanked = "".join(chars)
     source = SourceText(blanked, filename)
     chains: list[ast.Chain] = []

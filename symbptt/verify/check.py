@@ -1,0 +1,294 @@
+r"""Verdicts: is each step of a hand derivation right?
+
+For one step ``A = B`` the passes run in this order, each able to decide:
+
+1. meaning (:mod:`.semantics`): a step that cannot be read as a statement about
+   the model is *undecided*, with the reason;
+2. limits (:mod:`.limits`): sums, steps and powers beyond what is checked are
+   *undecided: too large*, before anything is expanded;
+3. shapes (:mod:`.shapes`): a side that is not well-formed, or two sides of
+   different shapes, is *wrong*, the shapes being the counterexample;
+4. symbolic (:mod:`.symbolic`): an element-level step whose difference
+   simplifies to 0 is *correct*;
+5. numeric (:mod:`.search`): both sides at many random points; a disagreement
+   is *wrong*, with the point and the numbers on both sides as the
+   counterexample; agreement everywhere is *correct (numeric)*.
+
+A chain ``A = B = C`` is checked step by step; its report names its first wrong
+step. Nothing here reads files, prints or exits.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from symbptt.errors import SymbpttError
+from symbptt.verify import ast, ir, limits, parser, search, shapes, symbolic
+from symbptt.verify import evaluate as ev
+from symbptt.verify.semantics import Meaning, MeaningError, TooLarge, meaning
+
+CORRECT, WRONG, UNDECIDED = "correct", "wrong", "undecided"
+DEFAULT_TIME_LIMIT = 20.0
+
+
+@dataclass(frozen=True)
+class Options:
+    """The model the claims are about, and how hard to look."""
+
+    activation: str = "sigmoid"
+    s0_zero: bool = False
+    T: int | None = None
+    time_limit: float = DEFAULT_TIME_LIMIT
+    settings: search.Settings = field(default_factory=search.Settings)
+
+
+@dataclass
+class Counterexample:
+    """Where a step fails: the point and both sides' numbers, or the two shapes."""
+
+    point: search.Point | None = None
+    left: np.ndarray | None = None
+    right: np.ndarray | None = None
+    where: tuple[int, ...] | None = None
+    shapes: tuple[str, ...] | None = None
+    shapes_of: str = "sides"  # "sides": the two sides' shapes; "factors": the factors that do not fit
+    detail: str | None = None
+
+
+@dataclass
+class Verdict:
+    status: str
+    method: str
+    reason: str
+    counterexample: Counterexample | None = None
+    notes: list[str] = field(default_factory=list)
+    points: int = 0
+
+
+@dataclass
+class StepResult:
+    """One ``=`` of a claim or chain, with where it was written."""
+
+    number: int
+    line: int | None
+    column: int | None
+    lhs: ast.Node
+    rhs: ast.Node
+    lhs_text: str
+    rhs_text: str
+    verdict: Verdict
+    meaning: Meaning | None = None
+
+
+@dataclass
+class ChainResult:
+    source: str
+    environment: str | None
+    line: int | None
+    end_line: int | None
+    steps: list[StepResult]
+
+    @property
+    def first_wrong(self) -> StepResult | None:
+        return next((step for step in self.steps if step.verdict.status == WRONG), None)
+
+
+@dataclass
+class Report:
+    source: str
+    chains: list[ChainResult]
+
+    @property
+    def steps(self) -> list[StepResult]:
+        return [step for chain in self.chains for step in chain.steps]
+
+    def count(self, status: str) -> int:
+        return sum(step.verdict.status == status for step in self.steps)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every step is correct (and there is one), else 1."""
+        steps = self.steps
+        return 0 if steps and all(step.verdict.status == CORRECT for step in steps) else 1
+
+
+# --------------------------------------------------------------------------- one step
+
+
+def _T_values(meaning_: Meaning, options: Options, largest_step: int, written_T: bool) -> list[int]:
+    if options.T is not None:
+        if options.T < max(1, largest_step):
+            raise MeaningError(f"--T {options.T} is shorter than the step {largest_step} written in the claim")
+        return [options.T]
+    free_steps = meaning_.steps - {"T"}
+    if largest_step and not free_steps and not written_T:
+        return [largest_step]  # concrete steps only: the sequence ends at the last one written
+    first = max(2, largest_step)
+    return list(range(first, first + options.settings.T_span))
+
+
+def check_step(lhs: ast.Node, rhs: ast.Node, options: Options) -> tuple[Verdict, Meaning | None]:
+    """The verdict on ``lhs = rhs`` (and the meaning, when it could be read)."""
+    deadline = time.monotonic() + options.time_limit
+    try:
+        read = meaning(lhs, rhs)
+    except TooLarge as error:
+        return Verdict(UNDECIDED, "limits", error.what), None
+    except MeaningError as error:
+        return Verdict(UNDECIDED, "semantics", f"cannot read the step: {error.what}"), None
+    notes = list(read.notes)
+    try:
+        largest_step, needs, written_T = limits.concrete_needs(read)
+        Ts = _T_values(read, options, largest_step, written_T)
+        if max(Ts) > limits.MAX_STEPS:
+            raise TooLarge(f"too large: T = {max(Ts)} (at most {limits.MAX_STEPS} steps are checked)")
+        biggest = {name: max(max(getattr(s, name) for s in options.settings.sizes), needs[name]) for name in ("d", "n", "K")}
+        limits.check(read, biggest, max(Ts))
+    except TooLarge as error:
+        return Verdict(UNDECIDED, "limits", error.what, notes=notes), read
+    except MeaningError as error:
+        return Verdict(UNDECIDED, "semantics", error.what, notes=notes), read
+
+    try:
+        left_shape, right_shape = shapes.shape_of(read.lhs), shapes.shape_of(read.rhs)
+    except shapes.ShapeMismatch as error:
+        side = "left" if _fails(read.lhs) else "right"
+        example = (
+            Counterexample(shapes=tuple(str(shape) for shape in error.shapes), shapes_of="factors")
+            if error.shapes else None
+        )  # fmt: skip
+        return Verdict(WRONG, "shapes", f"the {side} side is not well-formed: {error.what}", example, notes), read
+    except shapes.Unsupported as error:
+        return Verdict(UNDECIDED, "shapes", f"not checked: {error.what}", notes=notes), read
+    if not shapes.sides_agree(left_shape, right_shape):
+        reason = f"shapes {left_shape} and {right_shape}"
+        hint = _transpose_hint(read, left_shape, right_shape, Ts, options, deadline, needs)
+        if hint:
+            notes.append(hint)
+        return Verdict(WRONG, "shapes", reason, Counterexample(shapes=(str(left_shape), str(right_shape))), notes), read
+    if read.conflicts:
+        detail = ("at d = 2, n = 3, k = 4 (classes) the ranges differ: a value of the index that is "
+                  "valid in one place is out of range in another")  # fmt: skip
+        return Verdict(WRONG, "shapes", read.conflicts[0], Counterexample(detail=detail), notes), read
+
+    if read.lhs == read.rhs:
+        return Verdict(CORRECT, "symbolic", "both sides are the same expression", notes=notes), read
+    if _element_level(left_shape, right_shape):
+        model = _symbolic_model(options.activation)
+        if symbolic.prove(read, model):
+            return Verdict(CORRECT, "symbolic", "the difference simplifies to 0", notes=notes), read
+    return _numeric(read, Ts, options, deadline, needs, notes), read
+
+
+def _fails(side) -> bool:
+    try:
+        shapes.shape_of(side)
+    except SymbpttError:
+        return True
+    return False
+
+
+def _element_level(left: shapes.Shape, right: shapes.Shape) -> bool:
+    return all(s.kind == shapes.NUMBER or s.is_scalar for s in (left, right))
+
+
+_MODELS: dict = {}
+
+
+def _symbolic_model(activation: str):
+    from symbptt.model import RNN
+
+    if activation not in _MODELS:
+        _MODELS[activation] = RNN.create(activation_name=activation)
+    return _MODELS[activation]
+
+
+def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes) -> Verdict:
+    try:
+        found = search.search(read, Ts, options.settings, options.activation, options.s0_zero, deadline, needs)
+    except shapes.Unsupported as error:
+        return Verdict(UNDECIDED, "numeric", f"not checked: {error.what}", notes=notes)
+    except ev.OutOfTime:
+        return Verdict(UNDECIDED, "numeric", f"the time budget of {options.time_limit:g} s ran out", notes=notes)
+    if found.mismatch is not None:
+        point, left, right, where = found.mismatch
+        return Verdict(WRONG, "numeric", "the two sides differ", Counterexample(point, left, right, where),
+                       notes, found.points)  # fmt: skip
+    if found.ill_formed is not None:
+        point, message = found.ill_formed
+        return Verdict(WRONG, "numeric", f"a quantity does not exist: {message}", Counterexample(point), notes, found.points)
+    if found.not_finite is not None:
+        point, left, right = found.not_finite
+        return Verdict(UNDECIDED, "numeric", "the values are not finite numbers (a log of a "
+                       "non-positive number, a division by 0 or an overflow)", Counterexample(point, left, right),
+                       notes, found.points)  # fmt: skip
+    if found.points == 0:
+        why = f" ({found.skipped})" if found.skipped else ""
+        return Verdict(UNDECIDED, "numeric", f"no point where both sides are defined{why}", notes=notes)
+    ds = sorted({s.d for s in found.sizes})
+    T_text = _range_text(sorted(found.Ts))
+    reason = f"equal at {found.points} points (d = {_range_text(ds)}, T = {T_text}, {options.settings.draws} random networks each)"
+    return Verdict(CORRECT, "numeric", reason, notes=notes, points=found.points)
+
+
+def _range_text(values: list[int]) -> str:
+    if not values:
+        return "-"
+    return str(values[0]) if values[0] == values[-1] else f"{values[0]}…{values[-1]}"
+
+
+def _transpose_hint(read: Meaning, left, right, Ts, options: Options, deadline, needs) -> str | None:
+    """When a row meets a column, say whether the entries agree (a missing ᵀ)."""
+    if not (len(left.dims) == 2 and right.dims == left.dims[::-1]):
+        return None
+    flipped = Meaning(read.lhs, ir.Transpose(read.rhs), read.steps, read.entries)
+    settings = search.Settings(sizes=options.settings.sizes[:1], draws=1, max_points=8, seed=options.settings.seed)
+    try:
+        found = search.search(flipped, Ts[:1], settings, options.activation, options.s0_zero, deadline, needs)
+    except SymbpttError:
+        return None
+    if found.points and found.mismatch is None and found.ill_formed is None and found.not_finite is None:
+        return "the entries agree: one side is the transpose of the other (a ^{\\top} is missing or extra)"
+    return None
+
+
+# --------------------------------------------------------------------------- claims and documents
+
+
+def _text(source: str, node: ast.Node) -> str:
+    span = node.span
+    if span is None:
+        return ""
+    return " ".join(source[span.start : span.end].replace("&", " ").split())
+
+
+def _steps(claim: ast.Claim, source_text: str, options: Options) -> list[StepResult]:
+    results = []
+    for number, step in enumerate(claim.steps, start=1):
+        verdict, read = check_step(step.lhs, step.rhs, options)
+        results.append(StepResult(
+            number, step.equals.line if step.equals else None, step.equals.column if step.equals else None,
+            step.lhs, step.rhs, _text(source_text, step.lhs), _text(source_text, step.rhs), verdict, read,
+        ))  # fmt: skip
+    return results
+
+
+def verify_claim(text: str, options: Options | None = None) -> Report:
+    """Check ``LHS = RHS`` (or ``A = B = C``); a ParseError if it does not parse."""
+    options = options or Options()
+    claim = parser.parse_claim(text)
+    steps = _steps(claim, text, options)
+    return Report("claim", [ChainResult("claim", None, 1, 1, steps)])
+
+
+def verify_document(text: str, filename: str, options: Options | None = None) -> Report:
+    """Check every chain of the ``equation``/``align`` environments of a .tex text."""
+    options = options or Options()
+    chains = []
+    for chain in parser.extract_claims(text, filename):
+        steps = _steps(chain.claim, text, options)
+        chains.append(ChainResult(filename, chain.environment, chain.line, chain.end_line, steps))
+    return Report(filename, chains)

@@ -1,0 +1,342 @@
+"""The typed intermediate form of a claim: what each piece of a formula *means*.
+
+The syntax tree (:mod:`.ast`) says what was written; this form says what it refers
+to: ``s_{k-1,r}`` is the model's state at step k−1, entry r; ``g_p`` is a free
+variable; ``\\partial`` is a total or a step-local derivative. Every pass after the
+semantics (:mod:`.shapes`, :mod:`.symbolic`, :mod:`.evaluate`, :mod:`.printable`)
+reads this form only, never the syntax tree, and never user text.
+
+Index expressions are linear forms over index names (``k-1`` is
+``Lin(-1, (("k", 1),))``); the dimension names d, n, K (the number of classes)
+and the sequence length T are names too, given values by the numeric pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from symbptt.verify.ast import Span
+
+# The model's quantities: per-step vectors, parameters, the loss, the Jacobian J_k
+# and the back-propagated error δ_k. Their shapes and index slots live in .shapes.
+VECTORS = ("s", "a", "x", "o", "y", "e")
+PARAMETERS = ("W", "U", "V", "b", "c")
+DIMENSION_NAMES = ("d", "n", "K", "T")
+VECTOR_SIZE = {"s": "d", "a": "d", "x": "n", "o": "K", "y": "K", "e": "K", "delta": "d"}
+PARAMETER_SIZE = {"W": ("d", "d"), "U": ("d", "n"), "V": ("K", "d"), "b": ("d",), "c": ("K",)}
+FIRST_STEP = {"s": 0}  # s_0 exists (the given start state); every other quantity starts at 1
+
+
+@dataclass(frozen=True)
+class Lin:
+    """``const + Σ coefficient·name``: an index or a step written with + and −."""
+
+    const: int
+    terms: tuple[tuple[str, int], ...] = ()
+
+    @staticmethod
+    def name(name: str) -> Lin:
+        return Lin(0, ((name, 1),))
+
+    @staticmethod
+    def number(value: int) -> Lin:
+        return Lin(value, ())
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(name for name, _ in self.terms)
+
+    def plus(self, other: Lin, sign: int = 1) -> Lin:
+        coefficients = dict(self.terms)
+        for name, coefficient in other.terms:
+            coefficients[name] = coefficients.get(name, 0) + sign * coefficient
+        terms = tuple(sorted((n, c) for n, c in coefficients.items() if c != 0))
+        return Lin(self.const + sign * other.const, terms)
+
+    def value(self, bindings: dict[str, int]) -> int:
+        total = self.const
+        for name, coefficient in self.terms:
+            total += coefficient * bindings[name]
+        return total
+
+    def __str__(self) -> str:
+        out = ""
+        for name, coefficient in self.terms:
+            sign = "-" if coefficient < 0 else ("+" if out else "")
+            size = abs(coefficient)
+            out += f"{sign}{'' if size == 1 else size}{name}"
+        if self.const or not out:
+            out += f"{'+' if self.const > 0 and out else ''}{self.const}"
+        return out
+
+
+@dataclass(frozen=True)
+class Label:
+    """ℓ_t, the true class at step t, used as an index (``y_{t,\\ell_t}``)."""
+
+    step: Lin
+
+    @property
+    def names(self) -> frozenset[str]:
+        return self.step.names
+
+    def __str__(self) -> str:
+        return f"ℓ_{self.step}"
+
+
+Index = Lin | Label
+
+
+@dataclass(frozen=True)
+class Node:
+    """Base of the typed nodes; ``span`` points back into the source and is not compared."""
+
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class Const(Node):
+    """A number as written (exact)."""
+
+    value: Fraction
+
+
+@dataclass(frozen=True)
+class Quantity(Node):
+    """A quantity of the model.
+
+    ``name`` is one of :data:`VECTORS`, :data:`PARAMETERS`, ``"L"``, ``"J"`` or
+    ``"delta"`` (the error vector). ``step`` is its time step (None for parameters
+    and the whole loss L); ``entry`` selects one element (empty for the whole
+    vector or matrix).
+    """
+
+    name: str
+    step: Lin | None = None
+    entry: tuple[Index, ...] = ()
+
+
+@dataclass(frozen=True)
+class Free(Node):
+    """A symbol that is not the model's (λ, g_p, θ): a scalar free variable."""
+
+    name: str
+    indices: tuple[Index, ...] = ()
+
+
+@dataclass(frozen=True)
+class IndexValue(Node):
+    """The value of an index used as a number: the ``t-k`` of ``(\\gamma\\lambda)^{t-k}``."""
+
+    index: Index
+
+
+@dataclass(frozen=True)
+class Kron(Node):
+    """The Kronecker delta δ_{ab}."""
+
+    first: Index
+    second: Index
+
+
+@dataclass(frozen=True)
+class Identity(Node):
+    """I, its size (``"d"``) when written as I_d, else taken from where it stands."""
+
+    size: str | None = None
+
+
+@dataclass(frozen=True)
+class Ones(Node):
+    """The all-ones column 1, sized like I."""
+
+    size: str | None = None
+
+
+@dataclass(frozen=True)
+class Add(Node):
+    """Σ sign_i · term_i."""
+
+    terms: tuple[Node, ...]
+    signs: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Mul(Node):
+    """An ordered product: the last axis of each factor meets the first axis of the next."""
+
+    factors: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Hadamard(Node):
+    factors: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Div(Node):
+    numerator: Node
+    denominator: Node
+
+
+@dataclass(frozen=True)
+class Pow(Node):
+    base: Node
+    exponent: Node
+
+
+@dataclass(frozen=True)
+class Transpose(Node):
+    operand: Node
+
+
+FUNCTIONS = ("act", "tanh", "exp", "log")
+"""Element-wise functions: ``act`` is the model's activation, written σ."""
+
+
+@dataclass(frozen=True)
+class Apply(Node):
+    """``function`` applied element-wise, differentiated ``primes`` times (σ' has 1)."""
+
+    function: str
+    primes: int
+    argument: Node
+
+
+@dataclass(frozen=True)
+class Diag(Node):
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Softmax(Node):
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Sum(Node):
+    """Σ_{var=lower}^{upper} body (limits filled in from the index's range when implied)."""
+
+    var: str
+    lower: Lin
+    upper: Lin
+    body: Node
+
+
+@dataclass(frozen=True)
+class Prod(Node):
+    """Π_{var=lower}^{upper} body, the largest var on the left (the chain rule's order)."""
+
+    var: str
+    lower: Lin
+    upper: Lin
+    body: Node
+
+
+@dataclass(frozen=True)
+class Entry(Node):
+    """One entry of a vector or matrix written in brackets: ``[g J]_q``."""
+
+    operand: Node
+    indices: tuple[Index, ...]
+
+
+DERIVATIVE_MODES = ("total", "local")
+
+
+@dataclass(frozen=True)
+class Deriv(Node):
+    """∂num/∂den in the lecture's layout.
+
+    ``mode`` is ``"total"`` (through the whole network; s_0, x and e are constants)
+    or ``"local"`` (the lecture's ∂⁺, and its reading of an element-wise ∂ by a
+    parameter: the states of earlier steps are held fixed). ``explicit`` records
+    whether ∂⁺ was written, for printing.
+    """
+
+    numerator: Node
+    denominator: Quantity | Free
+    mode: str
+    explicit: bool = False
+
+
+NODE_TYPES: tuple[type[Node], ...] = (
+    Const, Quantity, Free, IndexValue, Kron, Identity, Ones, Add, Mul, Hadamard, Div, Pow,
+    Transpose, Apply, Diag, Softmax, Sum, Prod, Deriv, Entry,
+)  # fmt: skip
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The direct sub-expressions of a node."""
+    if isinstance(node, Add | Mul | Hadamard):
+        return node.terms if isinstance(node, Add) else node.factors
+    if isinstance(node, Div):
+        return (node.numerator, node.denominator)
+    if isinstance(node, Pow):
+        return (node.base, node.exponent)
+    if isinstance(node, Transpose | Diag | Softmax | Entry):
+        return (node.operand,)
+    if isinstance(node, Apply):
+        return (node.argument,)
+    if isinstance(node, Sum | Prod):
+        return (node.body,)
+    if isinstance(node, Deriv):
+        return (node.numerator, node.denominator)
+    return ()
+
+
+def map_children(node: Node, function) -> Node:
+    """The node with ``function`` applied to each direct sub-expression (the denominator
+    of a derivative, a quantity, stays as it is)."""
+    from dataclasses import replace
+
+    if isinstance(node, Add):
+        return replace(node, terms=tuple(function(t) for t in node.terms))
+    if isinstance(node, Mul | Hadamard):
+        return replace(node, factors=tuple(function(f) for f in node.factors))
+    if isinstance(node, Div):
+        return replace(node, numerator=function(node.numerator), denominator=function(node.denominator))
+    if isinstance(node, Pow):
+        return replace(node, base=function(node.base), exponent=function(node.exponent))
+    if isinstance(node, Transpose | Diag | Softmax | Entry):
+        return replace(node, operand=function(node.operand))
+    if isinstance(node, Apply):
+        return replace(node, argument=function(node.argument))
+    if isinstance(node, Sum | Prod):
+        return replace(node, body=function(node.body))
+    if isinstance(node, Deriv):
+        return replace(node, numerator=function(node.numerator))
+    return node
+
+
+def walk(node: Node):
+    """The node and all nodes below it, depth first, without recursion."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(children(current)))
+
+
+def index_names(node: Node) -> frozenset[str]:
+    """Every index name a node mentions, bound or not (used for caching by bindings)."""
+    names: set[str] = set()
+    for item in walk(node):
+        if isinstance(item, Quantity):
+            if item.step is not None:
+                names |= item.step.names
+            for index in item.entry:
+                names |= index.names
+        elif isinstance(item, Free | Entry):
+            for index in item.indices:
+                names |= index.names
+        elif isinstance(item, IndexValue):
+            names |= item.index.names
+        elif isinstance(item, Kron):
+            names |= item.first.names | item.second.names
+        elif isinstance(item, Sum | Prod):
+            names |= item.lower.names | item.upper.names | {item.var}
+        elif isinstance(item, Identity | Ones) and item.size:
+            names.add(item.size)
+    return frozenset(names)

@@ -1,0 +1,640 @@
+r"""What a claim means: the syntax tree mapped to the typed form of :mod:`.ir`.
+
+The mapping is a whitelist: one function per syntax node type, and a node type
+without one is an error, so nothing written is ever dropped or guessed at.
+
+The lecture's symbols refer to the model (s, a, x, o, y, e — the one-hot true
+class —, W, U, V, b, c, L, L_t, J_k, σ, the error vector δ_k); every other
+symbol is a free scalar variable (λ, θ, g_p, \hat{y}). A name used as an index
+anywhere in the claim (``k`` in ``s_k``) is an index wherever it stands, so the
+``t-k`` of ``(\gamma\lambda)^{t-k}`` is a number; ``d``, ``n``, ``K`` (the number
+of classes) and ``T`` are the sizes. A bare ``e`` (no index) is Euler's number,
+and a bare ``x``, ``y``, ``a``, ``o`` or ``s`` a free scalar (``\sigma'(x)``).
+
+Every index gets a *role* from where it stands: a time step (``k`` in
+``s_{k-1,r}``) or an entry of a given size (``r`` there, 1..d). An implied sum
+(``\sum_i``) runs over its index's range: 1..d for an entry of s, 1..T for a
+step. Derivatives get a *mode*: ``\partial^{+}`` is step-local (the states of
+earlier steps held fixed), and so is a plain ``\partial`` of a step quantity by
+a parameter when either side is written element by element — that is how the
+lecture reads ∂s_{kp}/∂W_{qr}; every other derivative is total (∂L_t/∂W,
+∂L/∂W, ∂s_t/∂s_k, ∂s_t/∂W).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import log10
+
+from symbptt.errors import SymbpttError
+from symbptt.verify import ast, ir
+
+MAX_INDEX_VALUE = 10**9
+"""Largest number an index expression may reach (``10^{12}`` in a limit is 'too large')."""
+
+GREEK_LATEX = frozenset(
+    "alpha beta gamma epsilon varepsilon eta theta lambda mu nu xi rho tau phi varphi psi omega".split()
+)
+
+
+class MeaningError(SymbpttError):
+    """A claim that parses but cannot be read as a statement about the model."""
+
+
+class TooLarge(MeaningError):
+    """A claim whose numbers, sums or powers are beyond what is checked."""
+
+
+@dataclass
+class Meaning:
+    """Both sides of one step in the typed form, with what the passes need to know.
+
+    ``steps`` are the free step names (T always among them), ``entries`` the free
+    entry indices with their sizes, ``conflicts`` indices used with two different
+    ranges (a claim that cannot hold once d ≠ n), ``notes`` remarks for the user.
+    """
+
+    lhs: ir.Node
+    rhs: ir.Node
+    steps: frozenset[str]
+    entries: dict[str, str]
+    conflicts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- index expressions
+
+
+def _index(node: ast.IndexExpr) -> ir.Index:
+    if isinstance(node, ast.IndexNumber):
+        return ir.Lin.number(node.value)
+    if isinstance(node, ast.IndexName):
+        if node.name == "ell":
+            if len(node.indices) != 1:
+                raise MeaningError("\\ell takes one index, the step: \\ell_t", _where(node))
+            return ir.Label(_linear(node.indices[0]))
+        return ir.Lin.name(node.name)
+    if isinstance(node, ast.IndexAdd):
+        total = ir.Lin.number(0)
+        for position, term in enumerate(node.terms):
+            sign = -1 if position and node.operators[position - 1] == "-" else 1
+            total = total.plus(_linear(term), sign)
+        return total
+    if isinstance(node, ast.IndexPower):
+        return ir.Lin.number(_index_power(node))
+    raise MeaningError(f"cannot read the index {type(node).__name__}", _where(node))
+
+
+def _linear(node: ast.IndexExpr) -> ir.Lin:
+    value = _index(node)
+    if isinstance(value, ir.Label):
+        raise MeaningError("\\ell_t cannot be added to", _where(node))
+    return value
+
+
+def _index_power(node: ast.IndexPower) -> int:
+    """``10^{12}``: computed only when small, judged by its number of digits otherwise."""
+    exponent = _linear(node.exponent)
+    if exponent.terms:
+        raise MeaningError("a power in an index needs a number as exponent", _where(node))
+    if exponent.const < 0:
+        raise MeaningError("a power in an index needs a whole result", _where(node))
+    if node.base > 1 and exponent.const * log10(node.base) > log10(MAX_INDEX_VALUE):
+        raise TooLarge(
+            f"too large: {node.base}^{exponent.const} is beyond the largest index checked "
+            f"({MAX_INDEX_VALUE})",
+            _where(node),
+        )
+    return node.base**exponent.const
+
+
+def _where(node) -> str | None:
+    span = getattr(node, "span", None)
+    return f"column {span.column}" if span is not None else None
+
+
+# ---------------------------------------------------------------- the mapping
+
+
+class _Mapper:
+    """One method per syntax node type (the whitelist); ``index_names`` decides Symbol roles."""
+
+    def __init__(self, index_names: frozenset[str]):
+        self.index_names = index_names
+        self.notes: list[str] = []
+        self.free_names: set[str] = set()
+
+    def map(self, node: ast.Node) -> ir.Node:
+        method = getattr(self, f"_{type(node).__name__}", None)
+        if method is None or type(node) not in ast.EXPRESSION_NODES:
+            raise MeaningError(f"cannot read {type(node).__name__}", _where(node))
+        return method(node)
+
+    def _Number(self, node: ast.Number) -> ir.Node:
+        return ir.Const(node.value, span=node.span)
+
+    def _Symbol(self, node: ast.Symbol) -> ir.Node:
+        name, span = node.name, node.span
+        if node.accent:
+            return self._free(f"hat {name}", (), span)
+        if name in ir.DIMENSION_NAMES or name in self.index_names:
+            return ir.IndexValue(ir.Lin.name(name), span=span)
+        if name == "e":
+            return ir.Apply("exp", 0, ir.Const(Fraction(1)), span=span)
+        if name in ir.PARAMETERS or name == "L":
+            return ir.Quantity(name, span=span)
+        if name in ("s", "a", "x", "o", "y"):
+            note = f"{name} without a time step is read as a free scalar, not the model's {name}_k"
+            if note not in self.notes:
+                self.notes.append(note)
+            return self._free(name, (), span)
+        if name in ("J", "delta", "ell"):
+            raise MeaningError(f"{_display(name)} needs its time step ({_display(name)}_k)", _where(node))
+        return self._free(name, (), span)
+
+    def _free(self, name: str, indices, span) -> ir.Free:
+        self.free_names.add(name)
+        return ir.Free(name, tuple(indices), span=span)
+
+    def _Indexed(self, node: ast.Indexed) -> ir.Node:
+        base, span = node.base, node.span
+        indices = tuple(_index(i) for i in node.indices)
+        if node.accent:
+            return self._free(f"hat {base}", indices, span)
+        count = len(indices)
+        if base in ir.VECTORS:
+            if count not in (1, 2):
+                raise MeaningError(
+                    f"{base} takes a step and at most one entry ({base}_k or {base}_{{kp}}), "
+                    f"found {count} indices",
+                    _where(node),
+                )
+            return ir.Quantity(base, _step(indices[0], node), indices[1:], span=span)
+        if base == "L":
+            if count != 1:
+                raise MeaningError("L takes one index, the step (L_t); L alone is the whole loss", _where(node))
+            return ir.Quantity("L", _step(indices[0], node), span=span)
+        if base == "J":
+            if count != 1:
+                raise MeaningError("J takes one index, the step: J_k = ∂s_k/∂s_{k-1}", _where(node))
+            return ir.Quantity("J", _step(indices[0], node), span=span)
+        if base in ir.PARAMETERS:
+            wanted = len(ir.PARAMETER_SIZE[base])
+            if count != wanted:
+                example = f"{base}_{{qr}}" if wanted == 2 else f"{base}_q"
+                raise MeaningError(
+                    f"{base} has no time step; an entry of {base} is written {example} "
+                    f"({wanted} {'indices' if wanted > 1 else 'index'}), found {count}",
+                    _where(node),
+                )
+            return ir.Quantity(base, None, indices, span=span)
+        if base == "ell":
+            return ir.IndexValue(ir.Label(_step(indices[0], node)), span=span)
+        return self._free(base, indices, span)
+
+    def _KroneckerDelta(self, node: ast.KroneckerDelta) -> ir.Node:
+        return ir.Kron(_index(node.first), _index(node.second), span=node.span)
+
+    def _ErrorVector(self, node: ast.ErrorVector) -> ir.Node:
+        return ir.Quantity("delta", _step(_index(node.step), node), span=node.span)
+
+    def _size(self, size: ast.IndexExpr | None, what: str) -> str | None:
+        if size is None:
+            return None
+        if isinstance(size, ast.IndexName) and size.name in ("d", "n", "K") and not size.indices:
+            return size.name
+        raise MeaningError(f"the size of {what} is d, n or K (classes), as in {what}_d", _where(size))
+
+    def _Identity(self, node: ast.Identity) -> ir.Node:
+        return ir.Identity(self._size(node.size, "I"), span=node.span)
+
+    def _OnesVector(self, node: ast.OnesVector) -> ir.Node:
+        return ir.Ones(self._size(node.size, "\\mathbf{1}"), span=node.span)
+
+    def _Add(self, node: ast.Add) -> ir.Node:
+        signs = (1,) + tuple(-1 if op == "-" else 1 for op in node.operators)
+        return ir.Add(tuple(self.map(t) for t in node.terms), signs, span=node.span)
+
+    def _Negate(self, node: ast.Negate) -> ir.Node:
+        return ir.Add((self.map(node.operand),), (-1,), span=node.span)
+
+    def _Product(self, node: ast.Product) -> ir.Node:
+        # \times between matrices is read as the matrix product, like \cdot and juxtaposition.
+        factors = list(node.factors)
+        for position in range(len(factors) - 1, 0, -1):
+            # L_t(\theta), L(\theta): the lecture's loss as a function of the parameters.
+            before, after = factors[position - 1], factors[position]
+            loss = _is_loss(before) or (isinstance(before, ast.Gradient) and _is_loss(before.of))
+            if loss and isinstance(after, ast.Symbol) and after.name == "theta" and not after.accent:
+                del factors[position]
+        if len(factors) == 1:
+            return self.map(factors[0])
+        return ir.Mul(tuple(self.map(f) for f in factors), span=node.span)
+
+    def _Hadamard(self, node: ast.Hadamard) -> ir.Node:
+        return ir.Hadamard(tuple(self.map(f) for f in node.factors), span=node.span)
+
+    def _Fraction(self, node: ast.Fraction) -> ir.Node:
+        numerator, denominator = self.map(node.numerator), self.map(node.denominator)
+        if isinstance(numerator, ir.Const) and isinstance(denominator, ir.Const):
+            if denominator.value == 0:
+                raise MeaningError("division by zero", _where(node))
+            return ir.Const(numerator.value / denominator.value, span=node.span)
+        return ir.Div(numerator, denominator, span=node.span)
+
+    def _Power(self, node: ast.Power) -> ir.Node:
+        exponent = self.map(node.exponent)
+        base = node.base
+        if isinstance(base, ast.Symbol) and base.name == "e" and not base.accent and "e" not in self.index_names:
+            return ir.Apply("exp", 0, exponent, span=node.span)
+        return ir.Pow(self.map(base), exponent, span=node.span)
+
+    def _Transpose(self, node: ast.Transpose) -> ir.Node:
+        return ir.Transpose(self.map(node.operand), span=node.span)
+
+    def _Call(self, node: ast.Call) -> ir.Node:
+        argument = self.map(node.argument)
+        name = node.function
+        if name in ("diag", "softmax"):
+            if node.primes:
+                raise MeaningError(f"{name}' is not understood", _where(node))
+            cls = ir.Diag if name == "diag" else ir.Softmax
+            return cls(argument, span=node.span)
+        function = {"sigma": "act", "tanh": "tanh", "exp": "exp", "log": "log"}.get(name)
+        if function is None:
+            raise MeaningError(f"unknown function {name}", _where(node))
+        if node.primes > 4:
+            raise TooLarge(f"too large: {node.primes} primes (at most 4 are checked)", _where(node))
+        return ir.Apply(function, node.primes, argument, span=node.span)
+
+    def _Derivative(self, node: ast.Derivative) -> ir.Node:
+        return self._derivative(node.numerator, node.denominator, node.explicit, node)
+
+    def _derivative(self, numerator_node, denominator_node, explicit: bool, node) -> ir.Deriv:
+        numerator = self.map(numerator_node)
+        denominator = self.map(denominator_node)
+        if any(isinstance(item, ir.Deriv) for item in ir.walk(numerator)):
+            raise MeaningError("a derivative inside a derivative is not checked", _where(node))
+        if isinstance(denominator, ir.Free) or (
+            isinstance(denominator, ir.Quantity) and denominator.name in ir.PARAMETERS + ir.VECTORS
+        ):
+            return ir.Deriv(numerator, denominator, _mode(numerator, denominator, explicit),
+                            explicit, span=node.span)  # fmt: skip
+        raise MeaningError(
+            "a derivative is taken by a parameter (W, W_{qr}, b, …), a step quantity "
+            "(s_k, a_{kp}, o_t, …) or a free variable",
+            _where(denominator_node),
+        )
+
+    def _Gradient(self, node: ast.Gradient) -> ir.Node:
+        """∇_x f = (∂f/∂x)ᵀ: a column for a vector x; a matrix x keeps its shape."""
+        derivative = self._derivative(node.of, node.by, False, node)
+        by = derivative.denominator
+        column = isinstance(by, ir.Quantity) and not by.entry and (by.name in ir.VECTORS or by.name in ("b", "c"))
+        return ir.Transpose(derivative, span=node.span) if column else derivative
+
+    def _Entry(self, node: ast.Entry) -> ir.Node:
+        return ir.Entry(self.map(node.operand), tuple(_index(i) for i in node.indices), span=node.span)
+
+    def _Summation(self, node: ast.Summation) -> ir.Node:
+        return self._big(ir.Sum, node)
+
+    def _OrderedProduct(self, node: ast.OrderedProduct) -> ir.Node:
+        return self._big(ir.Prod, node)
+
+    def _big(self, cls, node):
+        lower = _linear(node.lower) if node.lower is not None else None
+        upper = _linear(node.upper) if node.upper is not None else None
+        if (lower is None) != (upper is None):
+            raise MeaningError("give both limits of the sum, or neither", _where(node))
+        return cls(node.index, lower, upper, self.map(node.body), span=node.span)
+
+
+def _is_loss(node: ast.Node) -> bool:
+    return (isinstance(node, ast.Symbol) and node.name == "L" and not node.accent) or (
+        isinstance(node, ast.Indexed) and node.base == "L" and not node.accent
+    )
+
+
+def _step(index: ir.Index, node) -> ir.Lin:
+    if isinstance(index, ir.Label):
+        raise MeaningError("\\ell_t is a class, not a time step", _where(node))
+    return index
+
+
+def _display(name: str) -> str:
+    return {"delta": "\\delta", "ell": "\\ell"}.get(name, name)
+
+
+def _mode(numerator: ir.Node, denominator: ir.Node, explicit: bool) -> str:
+    """Total or step-local: the rule of the module docstring."""
+    if explicit:
+        return "local"
+    quantities = [item for item in ir.walk(numerator) if isinstance(item, ir.Quantity)]
+    if any(q.name == "L" for q in quantities):
+        return "total"
+    if isinstance(denominator, ir.Quantity) and denominator.name in ir.PARAMETERS:
+        element_level = bool(denominator.entry) or any(q.entry for q in quantities)
+        if element_level:
+            return "local"
+    return "total"
+
+
+# ---------------------------------------------------------------- roles of the indices
+
+
+def _syntax_index_names(claim_sides: tuple[ast.Node, ...]) -> frozenset[str]:
+    """Names written in any subscript or limit: they are indices wherever they stand."""
+    names: set[str] = set()
+    for side in claim_sides:
+        for node in side.walk():
+            if isinstance(node, ast.IndexName) and node.name != "ell":
+                names.add(node.name)
+            elif isinstance(node, ast.Summation | ast.OrderedProduct):
+                names.add(node.index)
+    return frozenset(names)
+
+
+STEP = "step"
+
+
+class _Roles:
+    """Collects, for every index, where it stands: a step, or an entry of size d, n or K."""
+
+    def __init__(self):
+        self.free: dict[str, set] = {}
+        self.bound: dict[int, set] = {}
+
+    def record(self, name: str, role, scope: dict[str, int]) -> None:
+        if name in scope:
+            self.bound.setdefault(scope[name], set()).add(role)
+        elif name not in ir.DIMENSION_NAMES:
+            self.free.setdefault(name, set()).add(role)
+
+    def record_index(self, index: ir.Index, role, scope) -> None:
+        if isinstance(index, ir.Label):
+            for name in index.step.names:
+                self.record(name, STEP, scope)
+            return
+        for name in index.names:
+            self.record(name, role, scope)
+
+    def mention(self, index: ir.Index, scope) -> None:
+        for name in index.names:
+            if name not in scope and name not in ir.DIMENSION_NAMES:
+                self.free.setdefault(name, set())
+
+    def collect(self, node: ir.Node, scope: dict[str, int]) -> None:
+        if isinstance(node, ir.Quantity):
+            if node.step is not None:
+                self.record_index(node.step, STEP, scope)
+            sizes = ir.PARAMETER_SIZE.get(node.name) or (ir.VECTOR_SIZE.get(node.name),)
+            for position, index in enumerate(node.entry):
+                self.record_index(index, ("entry", sizes[position]), scope)
+            return
+        if isinstance(node, ir.Free):
+            for index in node.indices:
+                self.mention(index, scope)
+            return
+        if isinstance(node, ir.IndexValue):
+            self.mention(node.index, scope)
+            return
+        if isinstance(node, ir.Kron):
+            self.mention(node.first, scope)
+            self.mention(node.second, scope)
+            return
+        if isinstance(node, ir.Entry):
+            sizes = _entry_sizes(node)
+            for position, index in enumerate(node.indices):
+                if sizes and position < len(sizes) and sizes[position] != 1:
+                    self.record_index(index, ("entry", sizes[position]), scope)
+                else:
+                    self.mention(index, scope)
+            self.collect(node.operand, scope)
+            return
+        if isinstance(node, ir.Sum | ir.Prod):
+            for limit in (node.lower, node.upper):
+                if limit is not None:
+                    self.mention(limit, scope)
+            self.bound.setdefault(id(node), set())
+            self.collect(node.body, {**scope, node.var: id(node)})
+            return
+        for child in ir.children(node):
+            self.collect(child, scope)
+
+    def propagate_limits(self, node: ir.Node, scope: dict[str, int]) -> bool:
+        """The limits of a sum over steps are steps: Σ_{j=k}^{t-1} makes k and t steps."""
+        changed = False
+        if isinstance(node, ir.Sum | ir.Prod):
+            if STEP in self.bound.get(id(node), ()):
+                for limit in (node.lower, node.upper):
+                    for name in limit.names if limit is not None else ():
+                        before = self._roles_of(name, scope)
+                        if STEP not in before:
+                            self.record(name, STEP, scope)
+                            changed = True
+            return self.propagate_limits(node.body, {**scope, node.var: id(node)}) or changed
+        for child in ir.children(node):
+            changed = self.propagate_limits(child, scope) or changed
+        return changed
+
+    def _roles_of(self, name: str, scope) -> set:
+        if name in scope:
+            return self.bound.get(scope[name], set())
+        return self.free.get(name, set())
+
+
+def _entry_sizes(node: ir.Entry) -> tuple | None:
+    """The sizes of the bracketed value's axes, 1s dropped (a 1×d row has one axis, d)."""
+    from symbptt.verify.shapes import shape_of
+
+    try:
+        dims = shape_of(node.operand).dims
+    except SymbpttError:
+        return None
+    kept = tuple(dim for dim in dims if dim != 1)
+    return kept if len(kept) == len(node.indices) else None
+
+
+def _describe(role) -> str:
+    return "a time step" if role == STEP else f"an entry index (1..{_size_text(role[1])})"
+
+
+def _size_text(size: str) -> str:
+    return "k" if size == "K" else size
+
+
+def _resolve(name: str, roles: set, conflicts: list[str], where: str):
+    """One role per index: a step and an entry is an error; two entry sizes, a conflict."""
+    if STEP in roles and len(roles) > 1:
+        raise MeaningError(f"{name} is used both as a time step and as {_describe(next(r for r in roles if r != STEP))}", where)
+    if STEP in roles:
+        return STEP
+    sizes = sorted({role[1] for role in roles})
+    if len(sizes) > 1:
+        conflicts.append(
+            f"the index {name} ranges over "
+            + " and over ".join(f"1..{_size_text(s)}" for s in sizes)
+            + " in different places"
+        )
+    return ("entry", sizes[0]) if sizes else None
+
+
+def _fill_limits(node: ir.Node, roles: _Roles, conflicts: list[str]) -> ir.Node:
+    """Rebuild the tree with every implied sum range written out."""
+    if isinstance(node, ir.Sum | ir.Prod):
+        body = _fill_limits(node.body, roles, conflicts)
+        lower, upper = node.lower, node.upper
+        role = _resolve(node.var, roles.bound.get(id(node), set()), conflicts, "sum")
+        if lower is None:
+            if role is None:
+                symbol = "\\sum" if isinstance(node, ir.Sum) else "\\prod"
+                raise MeaningError(
+                    f"cannot tell the range of {symbol}_{node.var}: {node.var} indexes nothing; "
+                    "write its limits",
+                    _where(node),
+                )
+            lower, upper = ir.Lin.number(1), ir.Lin.name("T" if role == STEP else role[1])
+        return type(node)(node.var, lower, upper, body, span=node.span)
+    if isinstance(node, ir.Add):
+        return ir.Add(tuple(_fill_limits(t, roles, conflicts) for t in node.terms), node.signs, span=node.span)
+    if isinstance(node, ir.Mul | ir.Hadamard):
+        return type(node)(tuple(_fill_limits(f, roles, conflicts) for f in node.factors), span=node.span)
+    if isinstance(node, ir.Div):
+        return ir.Div(_fill_limits(node.numerator, roles, conflicts), _fill_limits(node.denominator, roles, conflicts), span=node.span)
+    if isinstance(node, ir.Pow):
+        return ir.Pow(_fill_limits(node.base, roles, conflicts), _fill_limits(node.exponent, roles, conflicts), span=node.span)
+    if isinstance(node, ir.Transpose | ir.Diag | ir.Softmax):
+        return type(node)(_fill_limits(node.operand, roles, conflicts), span=node.span)
+    if isinstance(node, ir.Entry):
+        return ir.Entry(_fill_limits(node.operand, roles, conflicts), node.indices, span=node.span)
+    if isinstance(node, ir.Apply):
+        return ir.Apply(node.function, node.primes, _fill_limits(node.argument, roles, conflicts), span=node.span)
+    if isinstance(node, ir.Deriv):
+        return ir.Deriv(_fill_limits(node.numerator, roles, conflicts), node.denominator, node.mode, node.explicit, span=node.span)
+    return node
+
+
+def _entry_sizes_of(var: str, node: ir.Node) -> set[str]:
+    """The sizes of the entry slots ``var`` stands in below ``node`` (until shadowed)."""
+    sizes: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ir.Sum | ir.Prod) and item.var == var:
+            continue
+        if isinstance(item, ir.Quantity):
+            slots = ir.PARAMETER_SIZE.get(item.name) or (ir.VECTOR_SIZE.get(item.name),)
+            for position, index in enumerate(item.entry):
+                if isinstance(index, ir.Lin) and var in index.names and slots[position]:
+                    sizes.add(slots[position])
+        stack.extend(ir.children(item))
+    return sizes
+
+
+def _collect_roles(sides: list[ir.Node]) -> _Roles:
+    roles = _Roles()
+    for side in sides:
+        roles.collect(side, {})
+    for _ in range(8):  # limits of nested step sums make their bounds steps, level by level
+        if not any([roles.propagate_limits(side, {}) for side in sides]):
+            break
+    return roles
+
+
+def _error_vector_entries(node: ir.Node, roles: _Roles, scope: dict[str, int], notes: list[str]) -> ir.Node:
+    """δ_{kq} with k a time step and q an entry is the q-th entry of the error vector δ_k.
+
+    The parser reads any δ with two indices as the Kronecker delta; a Kronecker
+    delta between a step and an entry index means nothing, so a student's
+    δ_{kq} (the error vector's entry, as in Σ_k δ_{kq} σ'(a_{kq}) s_{k-1,r}) is read so.
+    """
+
+    def is_step(name: str) -> bool:
+        if name in scope:
+            return STEP in roles.bound.get(scope[name], set())
+        return STEP in roles.free.get(name, set())
+
+    if isinstance(node, ir.Kron):
+        first, second = node.first, node.second
+        if (
+            isinstance(first, ir.Lin) and isinstance(second, ir.Lin) and first.names and second.names
+            and all(is_step(name) for name in first.names) and not any(is_step(name) for name in second.names)
+        ):  # fmt: skip
+            note = f"\\delta_{{{first},{second}}} is read as entry {second} of the error vector \\delta_{{{first}}}"
+            if note not in notes:
+                notes.append(note)
+            return ir.Quantity("delta", first, (second,), span=node.span)
+        return node
+    if isinstance(node, ir.Sum | ir.Prod):
+        from dataclasses import replace
+
+        inner = {**scope, node.var: id(node)}
+        return replace(node, body=_error_vector_entries(node.body, roles, inner, notes))
+    return ir.map_children(node, lambda child: _error_vector_entries(child, roles, scope, notes))
+
+
+def _class_count_limits(node: ir.Node) -> ir.Node:
+    """Σ_{m=1}^{k} e_{tm} …: an upper limit k over class entries is the number of classes.
+
+    The lecture (and ``symbptt derive``) call the number of classes k; inside a
+    claim k is a step, except as the limit of a sum over the entries of o, y, e or c.
+    """
+    node = ir.map_children(node, _class_count_limits)
+    if (
+        isinstance(node, ir.Sum | ir.Prod)
+        and node.upper == ir.Lin.name("k")
+        and "K" in _entry_sizes_of(node.var, node.body)
+    ):
+        from dataclasses import replace
+
+        return replace(node, upper=ir.Lin.name("K"))
+    return node
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def meaning(lhs: ast.Node, rhs: ast.Node) -> Meaning:
+    """Map one step ``lhs = rhs`` to the typed form, or raise MeaningError / TooLarge."""
+    mapper = _Mapper(_syntax_index_names((lhs, rhs)))
+    sides = [_class_count_limits(mapper.map(lhs)), _class_count_limits(mapper.map(rhs))]
+    roles = _collect_roles(sides)
+    sides = [_error_vector_entries(side, roles, {}, mapper.notes) for side in sides]
+    roles = _collect_roles(sides)  # the rebuilt tree: and a δ_{kq} read as δ_k's entry gives q a range
+    conflicts: list[str] = []
+    sides = [_fill_limits(side, roles, conflicts) for side in sides]
+    steps = {"T"}
+    entries: dict[str, str] = {}
+    for name, found in sorted(roles.free.items()):
+        role = _resolve(name, found, conflicts, name)
+        if role == STEP:
+            steps.add(name)
+        else:
+            entries[name] = role[1] if role else "d"
+    notes = list(mapper.notes)
+    one_sided = [
+        name for name in sorted(mapper.free_names)
+        if (name in _free_names(sides[0])) != (name in _free_names(sides[1]))
+    ]  # fmt: skip
+    for name in one_sided:
+        notes.append(
+            f"{free_latex(name)} is not one of the lecture's symbols and appears on one side only: "
+            "it was read as a free variable"
+        )
+    return Meaning(sides[0], sides[1], frozenset(steps), entries, conflicts, notes)
+
+
+def _free_names(node: ir.Node) -> set[str]:
+    return {item.name for item in ir.walk(node) if isinstance(item, ir.Free)}
+
+
+def free_latex(name: str) -> str:
+    """How a free variable is written: ``\\lambda``, ``\\hat{y}``, ``g``."""
+    if name.startswith("hat "):
+        inner = name[4:]
+        return f"\\hat{{{free_latex(inner)}}}"
+    if name in GREEK_LATEX:
+        return f"\\{name}"
+    return name
