@@ -299,13 +299,17 @@ class BPTT:
         )
 
     def vectorised(self, T=T_step) -> Term:
-        """Σ_k (δ_k ⊙ σ'(a_k)) s_{k−1}ᵀ for W, x_kᵀ for U, nothing for b; Σ_t (y_t − e_t) s_tᵀ for V."""
+        """Σ_k (δ_k ⊙ σ'(a_k)) s_{k−1}ᵀ for W, x_kᵀ for U; Σ_t (y_t − e_t) s_tᵀ for V.
+
+        For b and c the derivative of the scalar L by a vector is a row in the lecture's
+        layout, so the sum is of transposed columns: Σ_k (δ_k ⊙ σ'(a_k))ᵀ, Σ_t (y_t − e_t)ᵀ.
+        """
         if not self.recurrent:
-            body = self._output_outer(t)
-            return Sum(body if self.wrt == "V" else residual(t), t, 1, T)
+            body = self._output_outer(t) if self.wrt == "V" else Transpose(residual(t))
+            return Sum(body, t, 1, T)
         g = Hadamard(Delta(k), Apply(Vec("a", k), activation=self.activation))
         if self.wrt == "b":
-            return Sum(g, k, 1, T)
+            return Sum(Transpose(g), k, 1, T)
         name, shift = _INPUT_OF[self.wrt]
         return Sum(Product((g, Transpose(Vec(name, k + shift)))), k, 1, T)
 

@@ -114,3 +114,12 @@ def test_bad_parameter_and_steps():
         BPTT(RNN(), "Q")
     with pytest.raises(SymbpttError, match="positive whole number"):
         BPTT(RNN(), "W").expanded(0)
+
+
+@pytest.mark.parametrize("name", PARAMETERS)
+def test_every_form_has_the_shape_of_the_lecture_table(name):
+    chain = BPTT(RNN(), name)
+    expected = dict(chain.shape_table())[f"∂L_t/∂{name}"]
+    assert chain.vectorised().shape(chain.dims) == expected
+    for step in chain.general().steps:
+        assert step.rhs.shape(chain.dims) == expected
