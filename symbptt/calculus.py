@@ -302,7 +302,7 @@ def loss_output_derivative(model: RNN) -> Derivation:
         Step(derivative, Rule("∂o_tm/∂o_tq = δ_mq", r"\tfrac{\partial o_{tm}}{\partial o_{tq}} = \delta_{mq}")),
         Step(contracted, _survivor_rule(pairs)),
         Step(recognised, Rule("softmax: y_tq = exp(o_tq) / Σ_l exp(o_tl)",
-                              r"y_{tq} = e^{o_{tq}} / \textstyle\sum_l e^{o_{tl}}")),
+                              r"y_{tq} = \exp(o_{tq}) / \textstyle\sum_l \exp(o_{tl})")),
     )  # fmt: skip
     return Derivation(
         name="loss_o",
