@@ -22,7 +22,7 @@ import numpy as np
 import sympy as sp
 
 from symbptt.errors import SymbpttError
-from symbptt.model import RNN, U, V, W, a, b, c, e, k, o, s, x, y
+from symbptt.model import RNN, T_step, U, V, W, a, b, c, e, k, o, s, x, y
 from symbptt.terms import (
     Add,
     Apply,
@@ -115,6 +115,32 @@ class _Entries:
         return found
 
 
+def step_rules(model: RNN) -> dict[str, Term]:
+    """The matrix-level term of every assignment at a general step k (T the last step).
+
+    ``build`` instantiates these for k = 1..T, and the numeric export prints them
+    once, inside a loop over the steps: both read the same rules, so the exported
+    code cannot drift from the program.
+    """
+    act = model.activation.name
+    from_output = Product((Transpose(Param("V")), Vec("r", k)))
+    return {
+        "a_k": Add((Product((Param("W"), Vec("s", k - 1))), Product((Param("U"), Vec("x", k))), Param("b"))),
+        "s_k": Apply(Vec("a", k), False, act),
+        "o_k": Add((Product((Param("V"), Vec("s", k))), Param("c"))),
+        "y_k": Softmax(Vec("o", k)),
+        "r_k": Add((Vec("y", k), Product((Scalar(-1), Vec("e", k))))),
+        "δ_T": Product((Transpose(Param("V")), Vec("r", T_step))),
+        "δ_k": Add((from_output, Product((Transpose(Param("W")), Vec("g", k + 1))))),
+        "g_k": Hadamard(Delta(k), Apply(Vec("a", k), True, act)),
+        "∂L/∂W": TermSum(Product((Vec("g", k), Transpose(Vec("s", k - 1)))), k, 1, T_step),
+        "∂L/∂U": TermSum(Product((Vec("g", k), Transpose(Vec("x", k)))), k, 1, T_step),
+        "∂L/∂V": TermSum(Product((Vec("r", k), Transpose(Vec("s", k)))), k, 1, T_step),
+        "∂L/∂b": TermSum(Vec("g", k), k, 1, T_step),
+        "∂L/∂c": TermSum(Vec("r", k), k, 1, T_step),
+    }  # fmt: skip
+
+
 def build(model: RNN, T: int) -> Program:
     """The whole reverse-mode program for concrete dimensions and T steps."""
     dims = model.concrete_dims("the explicit program", PROGRAM_LIMITS)
@@ -128,6 +154,13 @@ def build(model: RNN, T: int) -> Program:
     out: list[Assignment] = []
 
     E = _Entries()
+    rules = step_rules(model)
+
+    def rule(name, step):
+        return rules[name].subs({k: step})
+
+    def total(name):
+        return rules[f"∂L/∂{name}"].subs({T_step: T})
 
     def state(step, i):
         return sp.S.Zero if model.s0_zero and step == 0 else E(s, step, i)
@@ -136,46 +169,44 @@ def build(model: RNN, T: int) -> Program:
         out.append(Assignment(name, phase, term, base, step, tuple(elements)))
 
     for step in range(1, T + 1):
-        emit(f"a_{step}", "forward",
-             Add((Product((Param("W"), Vec("s", step - 1))), Product((Param("U"), Vec("x", step))), Param("b"))),
-             a, step,
+        emit(f"a_{step}", "forward", rule("a_k", step), a, step,
              (((p,), _sum([*(_product(E(W, p, i), state(step - 1, i)) for i in rows_d),
                            *(_product(E(U, p, j), E(x, step, j)) for j in rows_n), E(b, p)]))
               for p in rows_d))  # fmt: skip
-        emit(f"s_{step}", "forward", Apply(Vec("a", step), False, model.activation.name), s, step,
+        emit(f"s_{step}", "forward", rule("s_k", step), s, step,
              (((p,), act(E(a, step, p))) for p in rows_d))
-        emit(f"o_{step}", "forward", Add((Product((Param("V"), Vec("s", step))), Param("c"))), o, step,
+        emit(f"o_{step}", "forward", rule("o_k", step), o, step,
              (((m,), _sum([*(_product(E(V, m, i), E(s, step, i)) for i in rows_d), E(c, m)])) for m in rows_k))
         partition = _sum([sp.exp(E(o, step, l)) for l in rows_k])
-        emit(f"y_{step}", "forward", Softmax(Vec("o", step)), y, step,
+        emit(f"y_{step}", "forward", rule("y_k", step), y, step,
              (((m,), _product(sp.exp(E(o, step, m)), sp.Pow(partition, -1))) for m in rows_k))
 
     for step in range(1, T + 1):
-        emit(f"r_{step}", "backward", Add((Vec("y", step), Product((Scalar(-1), Vec("e", step))))), r_, step,
+        emit(f"r_{step}", "backward", rule("r_k", step), r_, step,
              (((m,), _sum([E(y, step, m), _product(sp.S.NegativeOne, E(e, step, m))])) for m in rows_k))
     for step in range(T, 0, -1):
         from_output = [[_product(E(V, m, i), E(r_, step, m)) for m in rows_k] for i in rows_d]
         if step == T:
-            term = Product((Transpose(Param("V")), Vec("r", step)))
+            term = rules["δ_T"].subs({T_step: step})
             entries = (((i,), _sum(from_output[i - 1])) for i in rows_d)
         else:
-            term = Add((Product((Transpose(Param("V")), Vec("r", step))), Product((Transpose(Param("W")), Vec("g", step + 1)))))
+            term = rule("δ_k", step)
             entries = (((i,), _sum([*from_output[i - 1], *(_product(E(W, p, i), E(g, step + 1, p)) for p in rows_d)])) for i in rows_d)
         emit(f"δ_{step}", "backward", term, delta, step, entries)
-        emit(f"g_{step}", "backward", Hadamard(Delta(step), Apply(Vec("a", step), True, model.activation.name)), g, step,
+        emit(f"g_{step}", "backward", rule("g_k", step), g, step,
              (((i,), _product(E(delta, step, i), act_prime(E(a, step, i)))) for i in rows_d))
 
     steps = range(1, T + 1)
     gradients = {
-        "W": (TermSum(Product((Vec("g", k), Transpose(Vec("s", k - 1)))), k, 1, T), lambda q_, r__: [_product(E(g, t_, q_), state(t_ - 1, r__)) for t_ in steps], (rows_d, rows_d)),
-        "U": (TermSum(Product((Vec("g", k), Transpose(Vec("x", k)))), k, 1, T), lambda q_, r__: [_product(E(g, t_, q_), E(x, t_, r__)) for t_ in steps], (rows_d, rows_n)),
-        "V": (TermSum(Product((Vec("r", k), Transpose(Vec("s", k)))), k, 1, T), lambda q_, r__: [_product(E(r_, t_, q_), E(s, t_, r__)) for t_ in steps], (rows_k, rows_d)),
+        "W": (total("W"), lambda q_, r__: [_product(E(g, t_, q_), state(t_ - 1, r__)) for t_ in steps], (rows_d, rows_d)),
+        "U": (total("U"), lambda q_, r__: [_product(E(g, t_, q_), E(x, t_, r__)) for t_ in steps], (rows_d, rows_n)),
+        "V": (total("V"), lambda q_, r__: [_product(E(r_, t_, q_), E(s, t_, r__)) for t_ in steps], (rows_k, rows_d)),
     }  # fmt: skip
     for name, (term, summands, (rows, cols)) in gradients.items():
         emit(f"∂L/∂{name}", "gradient", term, grad[name], None,
              (((q_, r__), _sum(summands(q_, r__))) for q_ in rows for r__ in cols))
-    emit("∂L/∂b", "gradient", TermSum(Vec("g", k), k, 1, T), grad["b"], None, (((q_,), _sum([E(g, t_, q_) for t_ in steps])) for q_ in rows_d))
-    emit("∂L/∂c", "gradient", TermSum(Vec("r", k), k, 1, T), grad["c"], None, (((q_,), _sum([E(r_, t_, q_) for t_ in steps])) for q_ in rows_k))
+    emit("∂L/∂b", "gradient", total("b"), grad["b"], None, (((q_,), _sum([E(g, t_, q_) for t_ in steps])) for q_ in rows_d))
+    emit("∂L/∂c", "gradient", total("c"), grad["c"], None, (((q_,), _sum([E(r_, t_, q_) for t_ in steps])) for q_ in rows_k))
     return Program(model, T, tuple(out))
 
 
