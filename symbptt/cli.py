@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
 # Each command is a module of symbptt.commands with ``add_parser(commands)`` and
 # ``run(args) -> str``; the modules import SymPy only inside ``run``.
-COMMANDS = ("derive", "list", "latex", "verify")
+COMMANDS = ("build", "derive", "list", "latex", "verify", "export", "check")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,106 @@
+"""symbptt build, as the README's main job: every shipped spec, real TeX, real checks."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from symbptt.spec import shipped_specs
+
+ROOT = Path(__file__).resolve().parent.parent
+HAVE_TEX = shutil.which("pdflatex") is not None and shutil.which("pdftoppm") is not None
+needs_tex = pytest.mark.skipif(not HAVE_TEX, reason="needs TeX (scripts/setup.sh installs it; CI always has it)")
+
+
+def symbptt(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "symbptt", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})  # fmt: skip
+
+
+def _page_one_is_not_blank(pdf: Path) -> bool:
+    result = subprocess.run(["pdftoppm", "-gray", "-r", "20", "-f", "1", "-l", "1", str(pdf)], capture_output=True, check=True)
+    header_end = result.stdout.index(b"255\n") + 4  # PGM header: P5, width height, 255
+    pixels = result.stdout[header_end:]
+    return sum(1 for value in pixels if value < 200) > 0.002 * len(pixels)
+
+
+@needs_tex
+def test_every_shipped_spec_builds_with_pdfs(tmp_path):
+    names = sorted(shipped_specs())
+    result = symbptt("build", *names, "-o", "out", "--pdf", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"all {len(names)} built and checked" in result.stdout
+    for name in names:
+        folder = tmp_path / "out" / name
+        for style in ("notes", "slides", "snippet"):
+            assert (folder / f"{style}.tex").is_file()
+            assert _page_one_is_not_blank(folder / f"{style}.pdf"), f"{name}/{style}.pdf"
+        module = folder / f"{name.replace('-', '_')}_numpy.py"
+        assert module.is_file() and "def loss_and_grads" in module.read_text()
+        assert (folder / "notes.md").read_text().count("$$") >= 10
+    table = result.stdout.splitlines()[0]
+    assert "claims verified" in table and "worst error" in table
+    assert "7/7" in result.stdout  # the lecture's claims, the deliberate mistake included
+    assert "rnn-bptt:" in result.stderr  # the progress display
+
+
+def test_default_is_the_lecture_into_build(tmp_path):
+    result = symbptt("build", "--no-pdf", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "build" / "rnn-bptt").iterdir()) == [
+        "notes.md", "notes.tex", "rnn_bptt_numpy.py", "slides.tex", "snippet.tex",
+    ]  # fmt: skip
+
+
+def test_a_bad_spec_writes_nothing_even_after_a_good_one(tmp_path):
+    (tmp_path / "bad.toml").write_text("[dimensions]\nd = 0\n")
+    result = symbptt("build", "rnn-bptt", "bad.toml", "--no-pdf", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: bad.toml:2: dimension d: must be at least 1, got 0"
+    assert not (tmp_path / "build").exists()
+
+
+def test_a_claim_with_the_wrong_verdict_fails_the_build(tmp_path):
+    (tmp_path / "mine.toml").write_text(
+        "title = \"A student's attempt\"\nparameters = ['W']\n[outputs]\nstyles = ['snippet']\n"
+        "[[claims]]\nname = 'Jacobian'\nlatex = '''\\frac{\\partial s_{kp}}{\\partial s_{k-1,q}} = \\sigma'(a_{kp}) W_{qp}'''\n"
+    )
+    result = symbptt("build", "mine.toml", "--no-pdf", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "0/1" in result.stdout
+    assert "claim 'Jacobian' is wrong, expected correct" in result.stdout
+    assert (tmp_path / "build" / "mine" / "snippet.tex").is_file()
+
+
+def test_pdf_required_without_tex_is_an_error(tmp_path):
+    env = {**os.environ, "PATH": "/nonexistent"}
+    result = subprocess.run([sys.executable, "-m", "symbptt", "build", "--pdf"], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert "texlive-latex-base" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def _quick_start_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return [line.strip() for line in block.splitlines() if line.startswith("    bash ")]
+
+
+def test_readme_quick_start_is_what_ci_runs():
+    main_job, tests = _quick_start_commands()
+    assert main_job == "bash scripts/setup.sh && .venv/bin/symbptt build"
+    assert tests == "bash scripts/setup.sh && .venv/bin/python -m pytest"
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "bash scripts/setup.sh" in ci and ".venv/bin/python -m pytest" in ci
+
+
+@pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "symbptt").exists(), reason="runs after scripts/setup.sh made .venv (CI does)")
+def test_readme_main_job_runs_exactly_as_written():
+    main_job, _ = _quick_start_commands()
+    shutil.rmtree(ROOT / "build" / "rnn-bptt", ignore_errors=True)
+    result = subprocess.run(main_job, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "all 1 built and checked" in result.stdout
+    assert (ROOT / "build" / "rnn-bptt" / "notes.tex").is_file()
