@@ -16,7 +16,11 @@ from sympy import Function, Rational, S, exp
 
 
 class _Activation(Function):
-    """An element-wise function of one argument with a display and a code name."""
+    """An element-wise function of one argument with a display and a code name.
+
+    (The ``eval`` classmethods below are SymPy's hook for automatic simplification,
+    e.g. σ(0) = 1/2; they evaluate no text.)
+    """
 
     nargs = 1
     display_latex: str = ""

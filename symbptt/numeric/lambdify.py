@@ -37,6 +37,7 @@ from symbptt import tensors
 from symbptt.model import RNN
 from symbptt.numeric.printing import CodePrinter
 from symbptt.program import Program
+from symbptt.safe import as_expr
 
 Array = np.ndarray
 PARAMETERS = ("W", "U", "V", "b", "c")
@@ -61,7 +62,7 @@ def _compile(source: str, name: str) -> Callable:
 
 
 def _bases(expr) -> list[str]:
-    return sorted({atom.base.label.name for atom in sp.sympify(expr).atoms(sp.Indexed)})
+    return sorted({atom.base.label.name for atom in as_expr(expr).atoms(sp.Indexed)})
 
 
 # --- element formulas and tensors ------------------------------------------------------
