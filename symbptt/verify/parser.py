@@ -747,8 +747,29 @@ def parse_expression(text: str, source: str = "expression") -> ast.Node:
 
 
 def parse_claim(text: str, source: str = "claim") -> ast.Claim:
-    """Read ``LHS = RHS`` or a chain ``A = B = C``; ``=`` only at the top level."""
-    return _parse_fragment(SourceText(text, source), 0, len(text), "claim")
+    r"""Read ``LHS = RHS`` or a chain ``A = B = C``; ``=`` only at the top level.
+
+    A claim is read like one row (or ``\\``-separated rows) of an ``align``: ``&``,
+    ``\label``, ``\tag``, a final full stop and a trailing note (``\quad \text{…}``,
+    ``\qquad (2)``) are ignored, as they are in a .tex file.
+    """
+    if len(text) > MAX_INPUT_CHARS:  # the fragment parser says "too large" with the position
+        return _parse_fragment(SourceText(text, source), 0, len(text), "claim")
+    chars = list(text)
+    rows = _split_rows(text, chars, 0, len(text))
+    for row in rows:
+        _blank_final_punctuation(chars, row)
+        _blank_trailing_note(chars, row)
+        _blank_final_punctuation(chars, row)
+    blanked = "".join(chars)
+    where = SourceText(blanked, source)
+    groups = _group_rows(rows, blanked, where)
+    if not groups:  # nothing but notes and spacing: the fragment parser names what is missing
+        return _parse_fragment(where, 0, len(text), "claim")
+    if len(groups) != 1:
+        position = groups[0][-1].end if len(groups) > 1 else 0  # the \\ that starts a second one
+        raise ParseError("a claim is one equation or one chain A = B = C", where.where(position))
+    return _parse_fragment(where, groups[0][0].start, groups[0][-1].end, "claim")
 
 
 # --------------------------------------------------------------------------
@@ -846,6 +867,23 @@ def _blank_final_punctuation(chars: list[str], row: _Row) -> None:
         chars[position] = " "
 
 
+# A note at the end of a row: "\quad \text{(chain rule)}", "\qquad (2)" (an equation
+# number written by hand), "\text{by definition}". Not mathematics: blanked. A number
+# in parentheses counts only after \quad or \qquad, so "y (2)" still means y·2.
+_TRAILING_NOTE = re.compile(
+    r"(?:(?:\\q?quad(?![A-Za-z])|\\[,;:]|~|\s)*\(?\s*\\text\s*\{[^{}]*\}\s*\)?"
+    r"|(?:\\q?quad(?![A-Za-z])|~|\s)*\\q?quad(?![A-Za-z])\s*\(\s*[0-9]+[a-z]?\s*\))\s*\Z"
+)
+
+
+def _blank_trailing_note(chars: list[str], row: _Row) -> None:
+    """Blank a note that ends a row (see ``_TRAILING_NOTE``), keeping every offset."""
+    text = "".join(chars[row.start : row.end])
+    match = _TRAILING_NOTE.search(text)
+    if match and match.start() < match.end():
+        _blank(chars, row.start + match.start(), row.start + match.end())
+
+
 def _group_rows(rows: list[_Row], blanked: str, source: SourceText) -> list[list[_Row]]:
     """Join rows into chains: ``&= C`` and ``& + C`` continue, anything else starts anew."""
     chains: list[list[_Row]] = []
@@ -910,6 +948,8 @@ def extract_claims(tex_source: str, filename: str) -> list[ast.Chain]:
     for _, rows in found:
         for row in rows:
             _blank_final_punctuation(chars, row)
+            _blank_trailing_note(chars, row)
+            _blank_final_punctuation(chars, row)  # "… \quad (2)." has both
     blanked = "".join(chars)
     source = SourceText(blanked, filename)
     chains: list[ast.Chain] = []
