@@ -50,6 +50,15 @@ from symbptt.terms import (
 )
 
 RECURRENT = ("W", "U", "b")
+# What contracting the explicit derivative with a row leaves, term by term.
+_COLLAPSE_RULES = {
+    "W": Rule("only p = q survives: each term is a column times a row (rank 1)",
+              r"\text{only } p=q \text{ survives: each term is a column times a row (rank 1)}"),
+    "U": Rule("only p = q survives: each term is a column times a row (rank 1)",
+              r"\text{only } p=q \text{ survives: each term is a column times a row (rank 1)}"),
+    "b": Rule("only p = q survives: ∂⁺s_k/∂b is the diagonal matrix diag(σ'(a_k))",
+              r"\text{only } p=q \text{ survives: } \tfrac{\partial^{+} s_k}{\partial b} = \operatorname{diag}(\sigma'(a_k))"),
+}  # fmt: skip
 # What multiplies σ'(a_k) in ∂⁺s_k/∂θ: the input of θ at step k.
 _INPUT_OF = {"W": ("s", -1), "U": ("x", 0)}
 
@@ -273,8 +282,7 @@ class BPTT:
                       r"\text{the row}\cdot\text{tensor product contracts the index }p")),
             Step(sp.Sum(entry_p * tensor, (p, 1, self.model.d), (k, 1, t)),
                  Rule(f"the sparse tensor ∂⁺s_kp/∂{self.wrt}", r"\text{the sparse tensor, element by element}")),
-            Step(contracted, Rule("only p = q survives: the tensor collapses to a rank-1 matrix",
-                                  r"\text{only } p=q \text{ survives: the tensor collapses to a rank-1 matrix}")),
+            Step(contracted, _COLLAPSE_RULES[self.wrt]),
         )  # fmt: skip
         assert pairs, "the contraction over p must happen"
         return Derivation(

@@ -189,7 +189,7 @@ def after(item, lecture: Lecture) -> str:
     if item.name.startswith("element_"):
         what = {"W": r"s_{k-1}^{\top}", "U": r"x_k^{\top}", "b": ""}[theta]
         if not what:
-            return r"Each term is a $d\times 1$ column: the row $\tfrac{\partial L_t}{\partial s_k}$ times $\operatorname{diag}(\sigma'(a_k))$, transposed."
+            return r"Each term is a $1\times d$ row: the row $\tfrac{\partial L_t}{\partial s_k}$ times the diagonal matrix $\operatorname{diag}(\sigma'(a_k))$, entry by entry."
         return rf"Each term is a rank-1 matrix: a column (indexed by $q$) times the row ${what}$ (indexed by $r$)."
     return ""
 
