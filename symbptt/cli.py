@@ -38,17 +38,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"symbptt {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser.command_parsers = {}
     for name in COMMANDS:
         module = importlib.import_module(f"symbptt.commands.{name.replace('-', '_')}")
-        module.add_parser(commands).set_defaults(run=module.run)
+        sub = module.add_parser(commands)
+        sub.set_defaults(run=module.run)
+        parser.command_parsers[name] = sub
     return parser
+
+
+def _unrecognized(parser, command: str | None, extras: list[str]) -> UsageError:
+    """One line for an unknown option, naming the command and the closest option it has."""
+    import difflib
+
+    owner = parser.command_parsers.get(command, parser)
+    word = extras[0].split("=", 1)[0]
+    known = [option for action in owner._actions for option in action.option_strings]
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.8) if word.startswith("-") else []
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return UsageError(f"unrecognized argument {extras[0]!r}{hint}", owner.prog)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:
+            raise _unrecognized(parser, args.command, extras)
         if args.command is None:
             parser.print_help()
             return 0

@@ -85,3 +85,17 @@ def test_bad_input_is_one_line_exit_2(args, message):
 def test_list_and_python_dash_m():
     out = run("list").stdout
     assert "rnn-bptt " in out and "rnn-bptt-tanh" in out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["latex", "--styel", "notes"], "error: symbptt latex: unrecognized argument '--styel' (did you mean --style?)"),
+        (["derive", "--wrtt", "W"], "error: symbptt derive: unrecognized argument '--wrtt' (did you mean --wrt?)"),
+        (["derive", "--T", "100"], "error: --T: 100 steps are too many to write out term by term"),
+    ],
+)
+def test_typos_get_the_command_and_a_suggestion(args, message):
+    result = run(*args, check=False)
+    assert result.returncode == 2 and result.stderr.startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -85,6 +85,12 @@ def run(args) -> str:
         return _explicit(model, T, args)
     if args.entries:
         raise UsageError("--entries goes with --explicit", "--entries")
+    from symbptt.errors import DimensionError
+    from symbptt.spec import MAX_EXPANDED_T
+
+    if T > MAX_EXPANDED_T:  # the expansions are printed term by term: T(T+1)/2 of them
+        raise DimensionError(f"{T} steps are too many to write out term by term (at most {MAX_EXPANDED_T}; "
+                             "--explicit takes up to 1024)", "--T")  # fmt: skip
     parameters = (args.wrt,) if args.wrt else spec.parameters
     items = derivations_for(model, parameters, T, spec.topic, spec.tau)
     if args.format == "json":

@@ -42,7 +42,7 @@ def _array_text(value: np.ndarray) -> str:
 def _point_text(counterexample: Counterexample) -> str:
     point = counterexample.point
     sizes = point.sizes
-    parts = [f"d = {sizes.d}, n = {sizes.n}, k = {sizes.K} classes", f"T = {point.T}"]
+    parts = [f"d = {sizes.d}, n = {sizes.n}, K = {sizes.K} classes", f"T = {point.T}"]
     if point.steps:
         parts.append("steps " + ", ".join(f"{name} = {value}" for name, value in point.steps))
     if point.entries:
