@@ -77,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         return status
     except SymbpttError as error:
         print(f"error: {error}", file=sys.stderr)
+        if "--json" in argv:  # a program reading JSON gets the error as JSON too
+            import json
+
+            print(json.dumps({"error": {"where": error.where, "what": error.what}}, ensure_ascii=False))
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -99,3 +99,9 @@ def test_typos_get_the_command_and_a_suggestion(args, message):
     result = run(*args, check=False)
     assert result.returncode == 2 and result.stderr.startswith(message)
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_json_mode_reports_errors_as_json_too():
+    result = run("verify", "--claim", r"x = \int y", "--json", check=False)
+    assert result.returncode == 2 and result.stderr.startswith("error: claim:1:5:")
+    assert json.loads(result.stdout)["error"]["where"] == "claim:1:5"

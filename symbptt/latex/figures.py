@@ -50,6 +50,8 @@ def tensor_figure(model: RNN, d: int = 3, wrt: str = "W", width_cm: float = 15.0
     label_column = 0.9
     cell_w = min(1.45 if written else 0.55, (width_cm - label_column - (d - 1) * gap) / (d * columns))
     cell_h = 0.95 if written else 0.5
+    # tanh'(a_{k1}) is a third wider than σ'(a_{k1}): a size smaller keeps it inside its cell.
+    entry_font = ", font=\\tiny" if model.activation.name == "tanh" else ""
     slice_w = cell_w * columns
     lines = [r"\begin{tikzpicture}[x=1cm, y=1cm, font=\scriptsize]"]
     nonzero = 0
@@ -74,7 +76,7 @@ def tensor_figure(model: RNN, d: int = 3, wrt: str = "W", width_cm: float = 15.0
                     nonzero += 1
                     lines.append(rf"\filldraw[fill={_FILL}, draw={_EDGE}] {box};")
                     if written:
-                        lines.append(rf"\node[align=center, inner sep=0pt] at {centre} {{{_entry_text(entry, printer)}}};")
+                        lines.append(rf"\node[align=center, inner sep=0pt{entry_font}] at {centre} {{{_entry_text(entry, printer)}}};")
                 else:
                     lines.append(rf"\draw[draw={_EDGE}] {box};")
                     if written:
