@@ -171,13 +171,6 @@ class Activation:
     def prime(self, x):
         return self.derivative(x)
 
-    @property
-    def derivative_identity(self):
-        """f'(x) in terms of f(x), the rule the lecture quotes: σ' = σ(1−σ), tanh' = 1 − tanh²."""
-        x = sp.Symbol("x")
-        f = self.function(x)
-        return sp.Eq(self.derivative(x), f * (1 - f) if self.name == "sigmoid" else 1 - f**2)
-
 
 ACTIVATIONS: dict[str, Activation] = {
     "sigmoid": Activation("sigmoid", sigma, sigma_prime, Rational(1, 4)),

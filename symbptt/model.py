@@ -158,9 +158,3 @@ class RNN:
             "L": (),
         }  # fmt: skip
         return Shape.of(*shapes[name])
-
-    def index_range(self, base: str, position: int) -> sp.Expr:
-        """The upper end of the range (1..this) of a parameter's index at ``position``."""
-        d, n, kk = self.d, self.n, self.k
-        ranges = {"W": (d, d), "U": (d, n), "V": (kk, d), "b": (d,), "c": (kk,)}
-        return ranges[base][position]

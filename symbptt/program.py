@@ -58,11 +58,6 @@ class Assignment:
     step: int | None
     elements: tuple[tuple[tuple[int, ...], sp.Expr], ...]
 
-    @property
-    def size(self) -> int:
-        """Number of nodes in the entries' expression trees: the program's size measure."""
-        return sum(sp.count_ops(expr, visual=False) + 1 for _, expr in self.elements)
-
 
 @dataclass(frozen=True)
 class Program:
@@ -70,11 +65,9 @@ class Program:
     T: int
     assignments: tuple[Assignment, ...]
 
-    def gradient(self, name: str) -> Assignment:
-        return next(item for item in self.assignments if item.name == f"∂L/∂{name}")
-
     @property
     def size(self) -> int:
+        """The number of entries over all assignments: the measure that grows as O(T·d²)."""
         return sum(len(item.elements) for item in self.assignments)
 
     def evaluate(self, params: dict, xs: np.ndarray, ys, s0=None) -> dict[str, np.ndarray]:

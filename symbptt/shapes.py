@@ -33,10 +33,6 @@ class Shape:
     def rank(self) -> int:
         return len(self.dims)
 
-    @property
-    def is_scalar(self) -> bool:
-        return all(d == 1 for d in self.dims)
-
     def __str__(self) -> str:
         if not self.dims:
             return "1×1"
@@ -46,10 +42,6 @@ class Shape:
         if not self.dims:
             return r"1\times 1"
         return r"\times ".join(sp.latex(d) for d in self.dims)
-
-    def numeric(self, values: dict) -> tuple[int, ...]:
-        """The concrete shape once the dimension symbols are given numbers."""
-        return tuple(int(as_expr(d).subs(values)) for d in self.dims)
 
     def transpose(self) -> Shape:
         if self.rank != 2:

@@ -61,7 +61,6 @@ def _positions(shape):
 class Sparsity:
     nonzero: int
     total: int
-    structural_nonzero: int
 
     @property
     def density(self) -> float:
@@ -72,10 +71,10 @@ class Sparsity:
 
 
 def sparsity(tensor: sp.Array, seed: int = 0) -> Sparsity:
-    """Count non-zeros structurally (not the literal 0) and at a random point.
+    """Count the entries that are not the literal 0 and are non-zero at a random point.
 
-    At a random point σ'(a) > 0 and the states are almost surely non-zero, so the
-    two counts agree unless s_0 = 0 made a whole slice vanish.
+    At a random point σ'(a) > 0 and the states are almost surely non-zero, so this is
+    d² of d³ for ∂⁺s_k/∂W, and 0 at k = 1 when s_0 = 0 made every entry vanish.
     """
     rng = random.Random(seed)
     flat = list(sp.flatten(tensor.tolist()))
@@ -83,7 +82,6 @@ def sparsity(tensor: sp.Array, seed: int = 0) -> Sparsity:
     for entry in flat:
         atoms |= entry.atoms(sp.Indexed)
     point = {atom: sp.Float(rng.uniform(-2, 2)) for atom in atoms}
-    structural = sum(1 for entry in flat if entry != 0)
     numeric = sum(1 for entry in flat if entry != 0 and abs(float(entry.xreplace(point).evalf())) > 0)
-    return Sparsity(nonzero=numeric, total=len(flat), structural_nonzero=structural)
+    return Sparsity(nonzero=numeric, total=len(flat))
 

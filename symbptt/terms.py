@@ -16,13 +16,13 @@ Order matters and is kept: ``OrderedProduct(∂s_{j+1}/∂s_j, j, k, t−1)`` is
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import sympy as sp
 
 from symbptt import shapes
-from symbptt.errors import SymbpttError
+from symbptt.errors import ShapeError, SymbpttError
 from symbptt.safe import as_expr
 from symbptt.shapes import Shape
 
@@ -318,12 +318,10 @@ class Product(Term):
         object.__setattr__(self, "factors", tuple(flat))
 
     def shape(self, dims):
-        return shapes.chain([f.shape(dims) for f in self.factors], where=_where(self))
-
-    def check(self, dims) -> Product:
-        """Raise a ShapeError naming both shapes if the product is not valid."""
-        self.shape(dims)
-        return self
+        try:
+            return shapes.chain([f.shape(dims) for f in self.factors])
+        except ShapeError as error:  # the product is printed only when it is wrong
+            raise ShapeError(error.what, _where(self)) from None
 
     def subs(self, mapping):
         return Product(tuple(f.subs(mapping) for f in self.factors))
@@ -386,8 +384,9 @@ class Add(Term):
 
 
 @dataclass(frozen=True)
-class Sum(Term):
-    """Σ_{var=lo}^{hi} body."""
+class _OverSteps(Term):
+    """What Σ and Π share: a body over ``var`` from ``lo`` to ``hi``, and its terms once
+    the limits are numbers (``var`` is bound: a substitution never reaches it)."""
 
     body: Term
     var: sp.Symbol
@@ -403,61 +402,51 @@ class Sum(Term):
 
     def subs(self, mapping):
         inner = {key: val for key, val in mapping.items() if key != self.var}
-        return Sum(self.body.subs(inner), self.var, self.lo.subs(mapping), self.hi.subs(mapping))
+        return replace(self, body=self.body.subs(inner), lo=self.lo.subs(mapping), hi=self.hi.subs(mapping))
 
-    def values(self) -> range:
-        return range(_concrete(self.lo, "a sum"), _concrete(self.hi, "a sum") + 1)
+    def _instances(self, steps) -> tuple[Term, ...]:
+        return tuple(self.body.subs({self.var: v}).expand() for v in steps)
 
-    def expand(self):
-        if not (self.lo.is_Integer and self.hi.is_Integer):
-            return Sum(self.body.expand(), self.var, self.lo, self.hi)
-        terms = tuple(self.body.subs({self.var: v}).expand() for v in self.values())
-        if not terms:
-            raise SymbpttError(f"the sum over {self.var} from {self.lo} to {self.hi} is empty", "sum")
-        return terms[0] if len(terms) == 1 else Add(terms)
+    def _concrete_limits(self) -> bool:
+        return self.lo.is_Integer and self.hi.is_Integer
 
     def evaluate(self, ctx):
         return self.expand().evaluate(ctx)
 
 
 @dataclass(frozen=True)
-class OrderedProduct(Term):
+class Sum(_OverSteps):
+    """Σ_{var=lo}^{hi} body."""
+
+    def values(self) -> range:
+        return range(_concrete(self.lo, "a sum"), _concrete(self.hi, "a sum") + 1)
+
+    def expand(self):
+        if not self._concrete_limits():
+            return replace(self, body=self.body.expand())
+        terms = self._instances(self.values())
+        if not terms:
+            raise SymbpttError(f"the sum over {self.var} from {self.lo} to {self.hi} is empty", "sum")
+        return terms[0] if len(terms) == 1 else Add(terms)
+
+
+@dataclass(frozen=True)
+class OrderedProduct(_OverSteps):
     """Π_{var=lo}^{hi} body, written with the *largest* var on the left.
 
     That is the order of the chain rule: ∂s_t/∂s_k = ∂s_t/∂s_{t−1} ⋯ ∂s_{k+1}/∂s_k.
     An empty product (hi < lo) is the identity of size ``dim``.
     """
 
-    body: Term
-    var: sp.Symbol
-    lo: sp.Expr
-    hi: sp.Expr
     dim: str = "d"
 
-    def __post_init__(self):
-        object.__setattr__(self, "lo", _step(self.lo))
-        object.__setattr__(self, "hi", _step(self.hi))
-
-    def shape(self, dims):
-        return self.body.shape(dims)
-
-    def subs(self, mapping):
-        inner = {key: val for key, val in mapping.items() if key != self.var}
-        return OrderedProduct(
-            self.body.subs(inner), self.var, self.lo.subs(mapping), self.hi.subs(mapping), self.dim
-        )
-
     def expand(self):
-        if not (self.lo.is_Integer and self.hi.is_Integer):
-            return OrderedProduct(self.body.expand(), self.var, self.lo, self.hi, self.dim)
-        steps = range(int(self.hi), int(self.lo) - 1, -1)
-        factors = tuple(self.body.subs({self.var: v}).expand() for v in steps)
+        if not self._concrete_limits():
+            return replace(self, body=self.body.expand())
+        factors = self._instances(range(int(self.hi), int(self.lo) - 1, -1))
         if not factors:
             return Identity(self.dim)
         return factors[0] if len(factors) == 1 else Product(factors)
-
-    def evaluate(self, ctx):
-        return self.expand().evaluate(ctx)
 
 
 @dataclass(frozen=True)

@@ -37,14 +37,9 @@ def decay_plot(activation: str, gamma_lambdas=(0.8, 1.2), steps: int = 16) -> st
     ])  # fmt: skip
 
 
-def truncation_rows(activation: str, wrt: str = "W", steps: int = 12) -> list[tuple[int, float]]:
-    """(τ, relative distance of truncated BPTT from the full gradient), for the table."""
-    return truncation_error(activation, wrt, T=steps)
-
-
 def truncation_table(activation: str, wrt: str = "W", steps: int = 12) -> str:
     """A booktabs table: τ against ‖truncated − full‖ / ‖full‖ for ∂L/∂θ."""
-    rows = " \\\\\n".join(f"{window} & {error:.2e}" for window, error in truncation_rows(activation, wrt, steps))
+    rows = " \\\\\n".join(f"{window} & {error:.2e}" for window, error in truncation_error(activation, wrt, T=steps))
     return "\n".join([
         r"\begin{tabular}{rr}",
         r"\toprule",
