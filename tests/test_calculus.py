@@ -77,14 +77,14 @@ def test_contraction_respects_declared_ranges():
     assert untouched == expr and pairs == []
 
 
-def test_symbolic_derivation_is_fast():
-    import time
-
-    start = time.perf_counter()
+def test_concrete_dimensions_give_the_same_formulas():
+    """With d = 3 the sums run to 3 but the contracted results are the symbolic ones.
+    (How fast this is, is measured in benchmarks/bench_engine.py, never asserted here.)"""
+    symbolic, concrete = RNN(), RNN.create(d=3, n=2, k=4)
     for name in calculus.ELEMENT_DERIVATIONS:
-        calculus.ELEMENT_DERIVATIONS[name](RNN())
-    # A sanity bound, not a benchmark: the real figures are in benchmarks/RESULTS.md.
-    assert time.perf_counter() - start < 30
+        if name in ("loss_s",):  # its result keeps the sum over the k classes
+            continue
+        assert calculus.ELEMENT_DERIVATIONS[name](concrete).result == calculus.ELEMENT_DERIVATIONS[name](symbolic).result
 
 
 def test_latex_of_the_lecture_formula():
