@@ -166,7 +166,8 @@ def introduction(item, lecture: Lecture) -> str:
         return (r"Exchanging the two sums collects, for each $k$, every path from $s_k$ to the loss into the "
                 rf"back-propagated error ${error} = \nabla_{{s_k}} L$ (a column, $d\times 1$; not the Kronecker delta $\delta_{{pq}}$).")  # fmt: skip
     if prefix == "vectorised_":
-        return rf"${theta}$ acts at each step once: the sum over $t$ of the outer products."
+        what = "the outer products $(y_t - e_t)\\,s_t^{\\top}$" if theta == "V" else "the rows $(y_t - e_t)^{\\top}$"
+        return rf"${theta}$ acts at each step once: the sum over $t$ of {what}."
     if prefix == "truncated_":
         return r"Keeping only the last $\tau$ terms of the sum over $k$ drops the paths through the far past."
     if prefix == "loss_":
