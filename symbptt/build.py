@@ -89,7 +89,7 @@ def _write_documents(spec, model, derivations, out: Path, pdf, progress, result:
     lecture = Lecture(
         model=model, derivations=tuple(derivations), parameters=spec.parameters, T=spec.dimensions["T"],
         title=spec.title, author=spec.author, date=spec.date, topic=spec.topic, tau=spec.tau,
-        figure_d=spec.figure_d, shapes=spec.shapes,
+        figure_d=spec.figure_d, shapes=spec.shapes, detail=spec.detail,
     )  # fmt: skip
     compile_pdfs = pdf
     if pdf is not False:

@@ -49,7 +49,9 @@ TOP_KEYS = {
 }
 DIMENSION_KEYS = ("d", "n", "k", "T")
 TRUNCATION_KEYS = {"tau": int}
-OUTPUT_KEYS = {"styles": (list, STYLES), "export": (list, BACKENDS), "figure_d": (int, None), "shapes": (bool, None)}
+DETAILS = ("concise", "full")  # the lecture's story, or every derivation of every parameter
+OUTPUT_KEYS = {"styles": (list, STYLES), "export": (list, BACKENDS), "figure_d": (int, None), "shapes": (bool, None),
+               "detail": (str, DETAILS)}  # fmt: skip
 CLAIM_KEYS = {"name": (str, None), "latex": (str, None), "expect": (str, VERDICTS)}
 
 
@@ -80,6 +82,7 @@ class Spec:
     export: tuple[str, ...] = ("numpy",)
     figure_d: int = 3
     shapes: bool = True
+    detail: str = "concise"
     claims: tuple[Claim, ...] = ()
     path: Path | None = None
 
@@ -233,6 +236,9 @@ def _outputs(table: dict, at) -> dict:
         elif key == "figure_d":
             if not 1 <= value <= 6:
                 raise SpecError(f"figure_d must be from 1 to 6 (the figure draws d³ cells), not {value}", where)
+            out[key] = value
+        elif key == "detail":
+            _check_choice(key, value, allowed, where)
             out[key] = value
         else:
             out[key] = value

@@ -50,7 +50,8 @@ def derivations_for(model, parameters, T: int, topic: str = "bptt", tau: int = 3
             out.append(chain.expanded_derivation(T))
             out.append(chain.element_form())
             if topic == "truncated-bptt":
-                out.append(bptt.truncated_derivation(model, name, tau))
+                # τ stays a symbol in the formula (t − τ + 1, not t − 2); documents give its value.
+                out.append(bptt.truncated_derivation(model, name))
         else:
             out.append(calculus.output_parameter_derivative(model, name))
             out.append(chain.general())

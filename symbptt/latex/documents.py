@@ -24,20 +24,25 @@ from dataclasses import dataclass, field, replace
 
 from symbptt.errors import SymbpttError
 from symbptt.latex.chains import Layout, chain, render, split_frames
+from symbptt.latex.diagrams import TIKZ_STYLES_NOTES, TIKZ_STYLES_SLIDES
 from symbptt.latex.escape import escape_comment, escape_text
 from symbptt.latex.figures import MAX_FIGURE_D, tensor_figure
 from symbptt.latex.printer import LecturePrinter
 from symbptt.model import RNN, T_step, k
 
 STYLES = ("notes", "slides", "snippet")
+DETAILS = ("concise", "full")  # the lecture's story (default), or every derivation of every parameter
 PACKAGES = ("amsmath", "amssymb", "bm", "booktabs", "tikz")
 
 # Line widths in em of the display font, from the page geometry below.
 NOTES_LAYOUT = Layout(width=41.0, rule_size=r"\small", rule_scale=0.92)  # a4, 11 pt, 2.5 cm margins: 160 mm
-SLIDES_LAYOUT = Layout(width=36.0, rule_size=r"\footnotesize", rule_scale=0.83)  # 16:9 Beamer, 11 pt: 140 mm
+# Justifications at \small on slides too: read from the back of a room, \footnotesize is too small.
+SLIDES_LAYOUT = Layout(width=36.0, rule_size=r"\small", rule_scale=0.92)  # 16:9 Beamer, 11 pt: 140 mm
 SNIPPET_LAYOUT = Layout(width=34.0, rule_size=r"\small", rule_scale=0.92)  # article, 10 pt: 345 pt
 SLIDE_HEIGHT = 16.5  # em of 11 pt under the frame title of a 16:9 Beamer frame
 REMARK_HEIGHT = 2.8  # a two-line remark under the last chain of a frame
+MAX_WRITTEN_TERMS = 10  # a longer expansion of the BPTT sum is counted, not written out
+NUMERIC_D = 4  # the d of a document's tables and plots when its own d is a symbol (said in the caption)
 
 
 @dataclass(frozen=True)
@@ -56,10 +61,29 @@ class Lecture:
     figure_d: int = 3
     shapes: bool = True
     settings: dict = field(default_factory=dict)  # LecturePrinter settings (index style, error symbol)
+    detail: str = "concise"
 
     def __post_init__(self):
         if not 1 <= self.figure_d <= MAX_FIGURE_D:
             raise SymbpttError(f"the figure is drawn for d = 1 … {MAX_FIGURE_D}, not {self.figure_d}", "figure d")
+        if self.detail not in DETAILS:
+            raise SymbpttError(f"unknown detail {self.detail!r} (choose from {', '.join(DETAILS)})", "detail")
+
+    @property
+    def drawn_d(self) -> int:
+        """The d of the tensor figure: the network's own d when it is a number small enough to draw."""
+        d = self.model.d
+        return int(d) if d.is_Integer and int(d) <= MAX_FIGURE_D else self.figure_d
+
+    @property
+    def numeric_d(self) -> int:
+        """The d of the document's tables and plots: its own d when it is a number."""
+        return int(self.model.d) if self.model.d.is_Integer else NUMERIC_D
+
+    @property
+    def tells_story(self) -> bool:
+        """The concise lecture: the BPTT topic, with W (the lecture's parameter) among those shown."""
+        return self.detail == "concise" and self.topic == "bptt" and "W" in self.parameters
 
     @property
     def printer(self) -> LecturePrinter:
@@ -158,9 +182,11 @@ def introduction(item, lecture: Lecture) -> str:
         count = lecture.T * (lecture.T + 1) // 2 if recurrent else lecture.T
         formula = r"T(T+1)/2" if recurrent else "T"
         order = r" One line per $t$; the Jacobians stand in chain order, the latest step on the left." if recurrent else ""
+        if count > MAX_WRITTEN_TERMS:
+            order = r" Too many to write out here; the $T = 3$ case of the lecture has six."
         return rf"For $T = {lecture.T}$ the sum has ${formula} = {count}$ terms.{order}"
     if prefix == "element_":
-        return (r"Multiplying the row $\tfrac{\partial L_t}{\partial s_t}\tfrac{\partial s_t}{\partial s_k}$ into the tensor sums "
+        return (r"Multiplying the row $(\partial L_t/\partial s_t)(\partial s_t/\partial s_k)$ into the tensor sums "
                 r"over its first index $p$; the Kronecker delta keeps only $p = q$.")  # fmt: skip
     if prefix == "vectorised_" and recurrent:
         return (r"Exchanging the two sums collects, for each $k$, every path from $s_k$ to the loss into the "
@@ -169,7 +195,8 @@ def introduction(item, lecture: Lecture) -> str:
         what = "the outer products $(y_t - e_t)\\,s_t^{\\top}$" if theta == "V" else "the rows $(y_t - e_t)^{\\top}$"
         return rf"${theta}$ acts at each step once: the sum over $t$ of {what}."
     if prefix == "truncated_":
-        return r"Keeping only the last $\tau$ terms of the sum over $k$ drops the paths through the far past."
+        return (rf"Keeping only the last $\tau$ terms of the sum over $k$ drops the paths through the far past; "
+                rf"this document keeps $\tau = {lecture.tau}$ of at most $T = {lecture.T}$.")  # fmt: skip
     if prefix == "loss_":
         return rf"${theta}$ enters only $o_t = V s_t + c$: no recurrence."
     return ""
@@ -186,11 +213,17 @@ def after(item, lecture: Lecture) -> str:
     theta = _parameter_of(item.name)
     if item.name.startswith("explicit_s_"):
         cells = {"W": (r"d^2", r"d^3"), "U": (r"dn", r"d^2 n"), "b": (r"d", r"d^2")}[theta]
+        model = lecture.model
+        if model.d.is_Integer and (theta != "U" or model.n.is_Integer):
+            d, n = int(model.d), int(model.n) if model.n.is_Integer else 0
+            counts = {"W": (d * d, d**3), "U": (d * n, d * d * n), "b": (d, d * d)}[theta]
+            return (rf"Non-zero only when $p = q$: at most ${counts[0]}$ of the ${counts[1]}$ entries are non-zero "
+                    rf"(${cells[0]}$ of ${cells[1]}$ for $d = {d}$; density $1/d$).")  # fmt: skip
         return rf"Non-zero only when $p = q$: at most ${cells[0]}$ of the ${cells[1]}$ entries are non-zero (density $1/d$)."
     if item.name.startswith("element_"):
         what = {"W": r"s_{k-1}^{\top}", "U": r"x_k^{\top}", "b": ""}[theta]
         if not what:
-            return r"Each term is a $1\times d$ row: the row $\tfrac{\partial L_t}{\partial s_k}$ times the diagonal matrix $\operatorname{diag}(\sigma'(a_k))$, entry by entry."
+            return r"Each term is a $1\times d$ row: the row $\partial L_t/\partial s_k$ times the diagonal matrix $\operatorname{diag}(\sigma'(a_k))$, entry by entry."
         return rf"Each term is a rank-1 matrix: a column (indexed by $q$) times the row ${what}$ (indexed by $r$)."
     return ""
 
@@ -221,7 +254,7 @@ def model_equations(lecture: Lecture, environment: str = "align*") -> str:
 def activation_line(lecture: Lecture) -> str:
     model = lecture.model
     if model.activation.name == "sigmoid":
-        return r"$\sigma(x) = 1/(1+e^{-x})$, the logistic function, applied entry by entry; $\sigma' = \sigma(1-\sigma) \le \tfrac14$."
+        return r"$\sigma(x) = 1/(1+e^{-x})$, the logistic function, applied entry by entry; $\sigma' = \sigma(1-\sigma) \le 1/4$."
     return r"$\tanh$ applied entry by entry; $\tanh' = 1 - \tanh^2 \le 1$."
 
 
@@ -231,7 +264,7 @@ def quantities_table(lecture: Lecture) -> str:
     rows = [
         (r"$x_k$", model.shape("x"), "input"),
         (r"$s_k$, $a_k$, $b$", model.shape("s"), "state, pre-activation, bias"),
-        (r"$o_k$, $y_k$, $c$", model.shape("o"), "output, class probabilities, bias"),
+        (r"$o_k$, $y_k$, $c$", model.shape("o"), f"output, class probabilities, bias (${lecture.printer.doprint(model.k)}$ classes)"),
         (r"$W$", model.shape("W"), "recurrent weight"),
         (r"$U$", model.shape("U"), "input weight"),
         (r"$V$", model.shape("V"), "output weight"),
@@ -312,18 +345,43 @@ def lecture_chain(item, lecture: Lecture, layout: Layout):
 def figure_for(lecture: Lecture, width_cm: float):
     if "W" not in lecture.parameters:
         return None
-    return tensor_figure(lecture.model, lecture.figure_d, "W", width_cm=width_cm, settings=lecture.settings)
+    return tensor_figure(lecture.model, lecture.drawn_d, "W", width_cm=width_cm, settings=lecture.settings)
 
 
-def _topic_extra(item, lecture: Lecture) -> str:
-    """The plot (Jacobian chain) or the table (truncated BPTT) that a topic adds after its chain."""
+def _topic_extra(item, lecture: Lecture, slides: bool = False):
+    """The plot (Jacobian chain) or the table (truncated BPTT) that a topic adds after its chain,
+    computed for this document: its T, its d (or the d the caption names), its τ."""
     from symbptt.latex import plots
 
+    activation = lecture.model.activation.name
     if item.name == "jacobian_chain":
-        return plots.decay_plot(lecture.model.activation.name)
+        size = {"width": r"0.72\linewidth", "height": "4.4cm"} if slides else {}
+        return plots.decay_plot(activation, steps=max(lecture.T, 2), d=lecture.numeric_d, **size)
     if item.name.startswith("truncated_"):
-        return plots.truncation_table(lecture.model.activation.name, _parameter_of(item.name))
-    return ""
+        return plots.truncation_table(activation, _parameter_of(item.name), steps=lecture.T, d=lecture.numeric_d,
+                                      tau=lecture.tau)  # fmt: skip
+    return None
+
+
+def _captioned(body: str, caption: str, kind: str = "figure") -> str:
+    """A picture or table with a numbered caption, set where it stands (no float: it cannot land
+    inside a chain or on a page of its own)."""
+    return "\n".join([r"\begin{center}", r"\begin{minipage}{\linewidth}", r"\centering",
+                      body if kind == "figure" else rf"\tablecaption{{{caption}}}" + "\n" + body,
+                      rf"\figurecaption{{{caption}}}" if kind == "figure" else "", r"\end{minipage}",
+                      r"\end{center}"])  # fmt: skip
+
+
+def _plain(latex: str) -> str:
+    """A caption on one comment line (the snippet keeps the setup beside the numbers)."""
+    return " ".join(latex.split())
+
+
+# Numbered captions for pictures and tables that stay where they are written.
+CAPTION_MACROS = r"""\makeatletter
+\newcommand{\figurecaption}[1]{\def\@captype{figure}\caption{#1}}
+\newcommand{\tablecaption}[1]{\def\@captype{table}\caption{#1}}
+\makeatother"""
 
 
 def _needs_pgfplots(lecture: Lecture) -> bool:
@@ -339,7 +397,7 @@ def _preamble_packages(lecture: Lecture) -> str:
 
 def _header_comment(lecture: Lecture, style: str) -> str:
     return (f"% {style} generated by symbptt from the engine's derivations: {escape_comment(lecture.title)}\n"
-            f"% d = {lecture.model.d}, n = {lecture.model.n}, k = {lecture.model.k}, T = {lecture.T}, "
+            f"% d = {lecture.model.d}, n = {lecture.model.n}, K = {lecture.model.k} (classes), T = {lecture.T}, "
             f"activation {lecture.model.activation.name}\n")  # fmt: skip
 
 
@@ -356,8 +414,60 @@ def _parameter_title(theta: str) -> str:
 # --- notes -------------------------------------------------------------------------------------
 
 
+def _notes_preamble(lecture: Lecture) -> list[str]:
+    return [
+        _header_comment(lecture, "Lecture notes"),
+        r"\documentclass[11pt,a4paper]{article}",
+        r"\usepackage[margin=2.5cm]{geometry}",
+        _preamble_packages(lecture),
+        r"\allowdisplaybreaks",
+        r"\renewcommand{\labelitemi}{$\bullet$}  % the math bullet: Type 1 everywhere, no bitmap font",
+        r"\setlength{\parindent}{0pt}\setlength{\parskip}{0.6ex plus 0.2ex}",
+        CAPTION_MACROS,
+        TIKZ_STYLES_NOTES,
+        _title_block(lecture),
+        r"\begin{document}",
+        r"\maketitle",
+    ]
+
+
+def _story_notes(lecture: Lecture) -> str:
+    """The concise notes: the lecture's story, a section per part, a subsection per page."""
+    from symbptt.latex.story import Mode, Story
+
+    out = _notes_preamble(lecture)
+    section = None
+    for page in Story(lecture, Mode(slides=False, layout=NOTES_LAYOUT)).pages():
+        if page.section != section:
+            section = page.section
+            out += ["", rf"\section{{{_section_title(section)}}}"]
+        out += ["", rf"\subsection{{{page.title}}}", *page.body]
+    out += ["", r"\end{document}", ""]
+    return "\n".join(out)
+
+
+def _section_title(section: str) -> str:
+    """Parameter names in a section title are mathematics."""
+    for name in ("W", "U", "V"):
+        section = section.replace(f" {name}", f" ${name}$")
+    return section.replace(" b,", " $b$,").replace(" c", " $c$") if section.startswith("U,") else section
+
+
+def _story_slides(lecture: Lecture) -> str:
+    """The concise deck: the lecture's story, a frame per page."""
+    from symbptt.latex.story import Mode, Story
+
+    out = _slides_preamble(lecture)
+    for page in Story(lecture, Mode(slides=True, layout=SLIDES_LAYOUT)).pages():
+        out.append(_frame(page.title, list(page.body)))
+    out += [r"\end{document}", ""]
+    return "\n".join(out)
+
+
 def notes(lecture: Lecture) -> str:
-    """Lecture notes: an article, a section per parameter."""
+    """Lecture notes: the lecture's story (concise), or an article with a section per parameter (full)."""
+    if lecture.tells_story:
+        return _story_notes(lecture)
     layout = NOTES_LAYOUT
     out = [
         _header_comment(lecture, "Lecture notes"),
@@ -367,6 +477,8 @@ def notes(lecture: Lecture) -> str:
         r"\allowdisplaybreaks",
         r"\renewcommand{\labelitemi}{$\bullet$}  % the math bullet: Type 1 everywhere, no bitmap font",
         r"\setlength{\parindent}{0pt}\setlength{\parskip}{0.6ex plus 0.2ex}",
+        CAPTION_MACROS,
+        TIKZ_STYLES_NOTES,
         _title_block(lecture),
         r"\begin{document}",
         r"\maketitle",
@@ -395,7 +507,7 @@ def notes(lecture: Lecture) -> str:
             if item.name.startswith("explicit_s_W"):
                 figure = figure_for(lecture, 15.5)
                 if figure is not None:
-                    out += [r"\begin{figure}[htbp]", r"\centering", figure.tikz, rf"\caption{{{figure.caption}}}", r"\end{figure}"]
+                    out.append(_captioned(figure.tikz, figure.caption))
             if item.name.startswith("bptt_"):
                 out += [r"The lecture asks for the shape of each factor; the answer, in numerator layout:", r"\begin{center}",
                         shape_table(lecture, theta), r"\end{center}"]  # fmt: skip
@@ -405,27 +517,58 @@ def notes(lecture: Lecture) -> str:
     return "\n".join(out)
 
 
+def _written_out(item, lecture: Lecture) -> bool:
+    """False for an expansion of the BPTT sum too long to read: its introduction counts the terms."""
+    theta = _parameter_of(item.name)
+    if not item.name.startswith("expanded_") or theta is None:
+        return True
+    count = lecture.T * (lecture.T + 1) // 2 if theta in ("W", "U", "b") else lecture.T
+    return count <= MAX_WRITTEN_TERMS
+
+
 def _notes_block(item, lecture: Lecture, layout: Layout) -> list[str]:
-    built = lecture_chain(item, lecture, layout)
     block = ["", rf"\subsection{{{heading(item, lecture)}}}"]
     intro = introduction(item, lecture)
     if intro:
         block.append(intro)
+    if not _written_out(item, lecture):
+        return block
+    built = lecture_chain(item, lecture, layout)
     block.append(render(built.rows, built.rule_size))
     remark = after(item, lecture)
     if remark:
         block.append(remark)
     extra = _topic_extra(item, lecture)
-    if extra:
-        block += [r"\begin{center}", extra, r"\end{center}"]
+    if extra is not None:
+        block.append(_captioned(extra.body, extra.caption, "table" if "tabular" in extra.body else "figure"))
     return block
 
 
 # --- slides ------------------------------------------------------------------------------------
 
 
+def _slides_preamble(lecture: Lecture) -> list[str]:
+    return [
+        _header_comment(lecture, "Beamer slides"),
+        r"\documentclass[11pt,aspectratio=169]{beamer}",
+        r"\usefonttheme[onlymath]{serif}",
+        r"\setbeamertemplate{navigation symbols}{}",
+        r"\setbeamertemplate{footline}[frame number]",
+        r"\setbeamertemplate{itemize items}[circle]",
+        _preamble_packages(lecture),
+        TIKZ_STYLES_SLIDES,
+        _title_block(lecture),
+        r"\begin{document}",
+        r"\begin{frame}",
+        r"\titlepage",
+        r"\end{frame}",
+    ]
+
+
 def slides(lecture: Lecture) -> str:
-    """Beamer slides: one idea per frame, every chain uncovered step by step."""
+    """Beamer slides: the lecture's story (concise), or one idea per frame for every derivation (full)."""
+    if lecture.tells_story:
+        return _story_slides(lecture)
     layout = SLIDES_LAYOUT
     out = [
         _header_comment(lecture, "Beamer slides"),
@@ -434,7 +577,9 @@ def slides(lecture: Lecture) -> str:
         r"\setbeamertemplate{navigation symbols}{}",
         r"\setbeamertemplate{footline}[frame number]",
         r"\setbeamertemplate{itemize items}[circle]",
+        r"\setbeamertemplate{caption}{\insertcaption}",
         _preamble_packages(lecture),
+        TIKZ_STYLES_SLIDES,
         _title_block(lecture),
         r"\begin{document}",
         r"\begin{frame}",
@@ -471,6 +616,8 @@ def _frame(title: str, body: list[str], options: str = "t") -> str:
 
 
 def _slide_frames(item, lecture: Lecture, layout: Layout) -> list[str]:
+    if not _written_out(item, lecture):
+        return []
     built = lecture_chain(item, lecture, layout)
     frames = split_frames(built, SLIDE_HEIGHT - (REMARK_HEIGHT if after(item, lecture) else 0.0))
     title = heading(item, lecture)
@@ -482,9 +629,14 @@ def _slide_frames(item, lecture: Lecture, layout: Layout) -> list[str]:
         if number == len(frames) - 1 and remark:
             body.append(rf"\uncover<{len({row.step for row in rows})}->{{{remark}}}")
         out.append(_frame(title + suffix, body))
-    extra = _topic_extra(item, lecture)
-    if extra:  # the plot or the table of numbers: a frame of its own
-        out.append(_frame(title + r" \quad{\normalsize(the numbers)}", [r"\centering", extra]))
+    extra = _topic_extra(item, lecture, slides=True)
+    if extra is not None:  # the plot or the table of numbers: a frame of its own, its setup under it
+        body = [r"\centering", extra.body, r"\par\smallskip", rf"{{\small\raggedright {extra.caption}\par}}"]
+        if "tabular" in extra.body:  # a long table: its caption beside it
+            body = [r"\begin{columns}[T]", r"\begin{column}{0.56\textwidth}", r"\centering\small", extra.body,
+                    r"\end{column}", r"\begin{column}{0.42\textwidth}", rf"\small {extra.caption}", r"\end{column}",
+                    r"\end{columns}"]  # fmt: skip
+        out.append(_frame(title + r" \quad{\normalsize(the numbers)}", body))
     return out
 
 
@@ -504,8 +656,8 @@ def snippet(lecture: Lecture) -> str:
         built = lecture_chain(item, lecture, layout)
         out += [f"% {escape_comment(item.title)}", render(built.rows, built.rule_size)]
         extra = _topic_extra(item, lecture)
-        if extra:
-            out += [r"\begin{center}", extra, r"\end{center}"]
+        if extra is not None:
+            out += [r"\begin{center}", extra.body, r"\end{center}", f"% {escape_comment(_plain(extra.caption))}"]
         theta = _parameter_of(item.name)
         if item.name == "explicit_s_W":
             figure = figure_for(lecture, 12.0)

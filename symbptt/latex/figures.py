@@ -22,6 +22,7 @@ MAX_FIGURE_D = 6  # d³ cells: beyond 216 the picture says nothing a sentence do
 MAX_WRITTEN_D = 4  # up to here every non-zero cell shows its entry; beyond, cells are only marked
 _FILL = "blue!12"
 _EDGE = "black!45"
+_SURVIVES = "orange!45"  # the entries that survive the collapse, when the figure is built up
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,13 @@ class TensorFigure:
     d: int
 
 
-def tensor_figure(model: RNN, d: int = 3, wrt: str = "W", width_cm: float = 15.0, settings: dict | None = None) -> TensorFigure:
-    """∂⁺s_k/∂θ (θ = W or U) for ``d`` = 1 … 6, at most ``width_cm`` wide."""
+def tensor_figure(model: RNN, d: int = 3, wrt: str = "W", width_cm: float = 15.0, settings: dict | None = None,
+                  build: bool = False) -> TensorFigure:  # fmt: skip
+    """∂⁺s_k/∂θ (θ = W or U) for ``d`` = 1 … 6, at most ``width_cm`` wide.
+
+    ``build`` (slides): slice p appears at overlay p, and at overlay d + 1 the entries that
+    survive the collapse (row q = p of slice p) are highlighted; it needs the ``visible on``
+    and ``alt`` styles of :mod:`symbptt.latex.diagrams`."""
     from symbptt.tensors import explicit_tensor
 
     if isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= MAX_FIGURE_D:
@@ -56,13 +62,15 @@ def tensor_figure(model: RNN, d: int = 3, wrt: str = "W", width_cm: float = 15.0
     lines = [r"\begin{tikzpicture}[x=1cm, y=1cm, font=\scriptsize]"]
     nonzero = 0
     for slice_index in range(d):
+        shown = f", visible on=<{slice_index + 1}->" if build else ""
+        survives = f", alt=<{d + 1}->{{fill={_SURVIVES}, very thick}}{{}}" if build else ""
         left = label_column + slice_index * (slice_w + gap)
         top = 0.0
         p_text = printer.doprint(sp.Integer(slice_index + 1))
         head = rf"$p={p_text}$: $\partial^{{+}} s_{{k{p_text}}}/\partial {wrt}$"
-        lines.append(rf"\node[anchor=south, font=\small] at ({left + slice_w / 2:.3f},{top + 0.45:.3f}) {{{head}}};")
+        lines.append(rf"\node[anchor=south, font=\small{shown}] at ({left + slice_w / 2:.3f},{top + 0.45:.3f}) {{{head}}};")
         for column in range(columns):
-            lines.append(rf"\node[anchor=south, text=black!60] at ({left + (column + 0.5) * cell_w:.3f},{top + 0.02:.3f}) {{$r={column + 1}$}};")
+            lines.append(rf"\node[anchor=south, text=black!60{shown}] at ({left + (column + 0.5) * cell_w:.3f},{top + 0.02:.3f}) {{$r={column + 1}$}};")
         for row in range(d):
             y_top = top - row * cell_h
             if slice_index == 0:
@@ -74,13 +82,13 @@ def tensor_figure(model: RNN, d: int = 3, wrt: str = "W", width_cm: float = 15.0
                 centre = f"({x0 + cell_w / 2:.3f},{y0 + cell_h / 2:.3f})"
                 if entry != 0:
                     nonzero += 1
-                    lines.append(rf"\filldraw[fill={_FILL}, draw={_EDGE}] {box};")
+                    lines.append(rf"\filldraw[fill={_FILL}, draw={_EDGE}{shown}{survives}] {box};")
                     if written:
-                        lines.append(rf"\node[align=center, inner sep=0pt{entry_font}] at {centre} {{{_entry_text(entry, printer)}}};")
+                        lines.append(rf"\node[align=center, inner sep=0pt{entry_font}{shown}] at {centre} {{{_entry_text(entry, printer)}}};")
                 else:
-                    lines.append(rf"\draw[draw={_EDGE}] {box};")
+                    lines.append(rf"\draw[draw={_EDGE}{shown}] {box};")
                     if written:
-                        lines.append(rf"\node[text=black!35] at {centre} {{$0$}};")
+                        lines.append(rf"\node[text=black!35{shown}] at {centre} {{$0$}};")
     lines.append(r"\end{tikzpicture}")
     total = d * d * columns
     return TensorFigure("\n".join(lines), _caption(model, d, columns, wrt, nonzero, total, printer), nonzero, total, d)

@@ -252,11 +252,15 @@ class LecturePrinter(LatexPrinter):
         body = self._print(term.body)
         if type(term.body).__name__ == "Add":
             body = self.delimit(body)
-        return rf"\sum_{{{self._print(term.var)}={step_text(term.lo)}}}^{{{step_text(term.hi)}}} {body}"
+        return rf"\sum_{{{self._print(term.var)}={self._limit(term.lo)}}}^{{{self._limit(term.hi)}}} {body}"
+
+    def _limit(self, expr) -> str:
+        """A bound of a sum or product: ``t-\\tau+1``, ``\\max(1, t-\\tau+1)`` (upright max, Greek τ)."""
+        return step_text(expr, symbol=self._print, operator=lambda word: f"\\{word}")
 
     def _term_OrderedProduct(self, term):
         body = self._print(term.body)
-        return rf"\prod_{{{self._print(term.var)}={step_text(term.lo)}}}^{{{step_text(term.hi)}}} {body}"
+        return rf"\prod_{{{self._print(term.var)}={self._limit(term.lo)}}}^{{{self._limit(term.hi)}}} {body}"
 
 
 def split_fraction(expr: sp.Mul) -> tuple[list, list]:
