@@ -27,9 +27,9 @@ def unrolled_rnn(T: int) -> str:
     steps = list(range(1, min(T, SHOWN_STEPS) + 1))
     gap = 2.3
     lines = [
-        r"\begin{tikzpicture}[x=1cm, y=1cm, >=stealth, font=\small,",
-        rf"  state/.style={{circle, draw={EDGE}, fill={STATE}, minimum size=8.5mm, inner sep=0pt}},",
-        rf"  box/.style={{rectangle, draw={EDGE}, minimum size=6.5mm, inner sep=1pt}},",
+        r"\begin{tikzpicture}[x=1cm, y=0.8cm, >=stealth, font=\small,",
+        rf"  state/.style={{circle, draw={EDGE}, fill={STATE}, minimum size=7.5mm, inner sep=0pt}},",
+        rf"  box/.style={{rectangle, draw={EDGE}, minimum size=5.5mm, inner sep=1pt}},",
         r"  weight/.style={font=\footnotesize, inner sep=1.5pt}]",
         r"\node[state, fill=black!5] (s0) at (0,0) {$s_0$};",
     ]
@@ -39,9 +39,9 @@ def unrolled_rnn(T: int) -> str:
         name = _step_name(step, T, len(steps))
         lines += [
             rf"\node[state] (s{column}) at ({x:.2f},0) {{$s_{{{name}}}$}};",
-            rf"\node[box] (x{column}) at ({x:.2f},-1.35) {{$x_{{{name}}}$}};",
-            rf"\node[box] (y{column}) at ({x:.2f},1.35) {{$y_{{{name}}}$}};",
-            rf"\node (L{column}) at ({x:.2f},2.45) {{$L_{{{name}}}$}};",
+            rf"\node[box] (x{column}) at ({x:.2f},-1.3) {{$x_{{{name}}}$}};",
+            rf"\node[box] (y{column}) at ({x:.2f},1.3) {{$y_{{{name}}}$}};",
+            rf"\node (L{column}) at ({x:.2f},2.3) {{$L_{{{name}}}$}};",
             rf"\draw[->] (x{column}) -- node[weight, right] {{$U$}} (s{column});",
             rf"\draw[->] (s{column}) -- node[weight, right] {{$V$}} (y{column});",
             rf"\draw[->] (y{column}) -- (L{column});",

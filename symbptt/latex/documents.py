@@ -307,7 +307,8 @@ def shape_table(lecture: Lecture, theta: str, overlays: bool = False) -> str:
     product = row(len(terms), "product of the factors", f"${factors} = {table['product of the factors'].latex()}$")
     body = " \\\\\n".join(rows)
     # Display-style fractions need taller rows than text: a local \arraystretch.
-    return ("{\\renewcommand{\\arraystretch}{2.3}\\begin{tabular}{ll}\n\\toprule\nquantity & shape \\\\\n\\midrule\n" + body
+    stretch = "1.95" if overlays else "2.3"  # a frame is shorter than a page
+    return ("{\\renewcommand{\\arraystretch}{" + stretch + "}\\begin{tabular}{ll}\n\\toprule\nquantity & shape \\\\\n\\midrule\n" + body
             + " \\\\\n\\midrule\n" + product + " \\\\\n\\bottomrule\n\\end{tabular}}")  # fmt: skip
 
 

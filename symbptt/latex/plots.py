@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from symbptt.analysis import JacobianDecay, jacobian_decay, truncation_error
 
 _STYLES = ("blue!70!black", "red!75!black")
+ROUNDING = 1e-12  # a relative distance below this is float64 rounding: nothing was dropped
 # γλ below 1 (vanishing) and well above 1: with a Gaussian W the measured norms grow for a
 # few steps there and then fall as the states saturate, far under the bound.
 GAMMA_LAMBDAS = (0.9, 3.0)
@@ -47,7 +48,8 @@ def decay_plot(activation: str, gamma_lambdas=GAMMA_LAMBDAS, steps: int = 16, d:
     tikz = "\n".join([
         r"\begin{tikzpicture}",
         rf"\begin{{semilogyaxis}}[width={width}, height={height}, xlabel={{$t-k$}}, ylabel={{spectral norm}},",
-        rf"  xmin=0, xmax={steps - 1}, grid=major, legend columns=2, legend cell align=left,",
+        rf"  xmin=0, xmax={steps - 1}, xtick distance={max(1, (steps - 1) // 8)}, grid=major, legend columns=2,",
+        r"  legend cell align=left,",
         r"  legend style={font=\footnotesize, at={(0.5,-0.22)}, anchor=north, draw=none}]",
         *plots,
         r"\end{semilogyaxis}",
@@ -55,9 +57,9 @@ def decay_plot(activation: str, gamma_lambdas=GAMMA_LAMBDAS, steps: int = 16, d:
     ])  # fmt: skip
     gamma = "1/4" if activation == "sigmoid" else "1"
     setup = curves[0].setup
-    values = " and ".join(f"{value:g}" for value in gamma_lambdas)
+    values = " and ".join(f"${value:g}$" for value in gamma_lambdas)
     caption = (rf"$\lVert \partial s_t/\partial s_k\rVert_2$ measured (solid) against the bound $(\gamma\lambda)^{{t-k}}$ "
-               rf"(dashed), $\gamma = {gamma}$, for $\gamma\lambda = {values}$. The bound holds and is loose: "
+               rf"(dashed), $\gamma = {gamma}$, for $\gamma\lambda =$ {values}. The bound holds and is loose: "
                r"$\sigma'(a)$ is below its maximum $\gamma$ and most singular values of $W$ are below $\lambda$. "
                + setup.latex())  # fmt: skip
     return Figure(tikz, caption)
@@ -70,26 +72,28 @@ def truncation_table(activation: str, wrt: str = "W", steps: int = 12, d: int = 
     measured = truncation_error(activation, wrt, d=d, T=steps, seed=seed)
     rows = []
     for window, error in measured.rows:
-        mark = r" & $\leftarrow$ this document's $\tau$" if window == tau else " &"
+        mark = r" & $\leftarrow$ this $\tau$" if window == tau else " &"
         rows.append(rf"{window} & {_scientific(error)}{mark}")
     body = "\n".join([
         r"\begin{tabular}{rrl}",
         r"\toprule",
-        rf"terms kept $\tau$ & relative distance to the full $\partial L/\partial {wrt}$ & \\",
+        r"terms kept $\tau$ & relative distance & \\",
         r"\midrule",
         " \\\\\n".join(rows) + r" \\",
         r"\bottomrule",
         r"\end{tabular}",
     ])  # fmt: skip
-    caption = (rf"$\lVert \partial L/\partial {wrt}\text{{ truncated to }}\tau\text{{ terms}} - \partial L/\partial {wrt}\rVert"
-               rf" / \lVert \partial L/\partial {wrt}\rVert$ (Frobenius norms) for $\tau = 1, \dots, {steps}$; "
-               rf"at $\tau = T = {steps}$ nothing is dropped. " + measured.setup.latex())  # fmt: skip
+    here = rf"; this document keeps $\tau = {tau}$" if tau else ""
+    caption = (rf"Relative distance of truncated BPTT from the full gradient, $\lVert G_\tau - G\rVert / \lVert G\rVert$ "
+               rf"(Frobenius norms), where $G = \partial L/\partial {wrt}$ and $G_\tau$ keeps $\tau$ terms of each sum over $k$, "
+               rf"for $\tau = 1, \dots, {steps}${here}; at $\tau = T = {steps}$ nothing is dropped. "
+               + measured.setup.latex())  # fmt: skip
     return Figure(body, caption)
 
 
 def _scientific(value: float) -> str:
-    """1.23e-04 as $1.23 \\times 10^{-4}$; an exact zero (nothing dropped) as 0."""
-    if value == 0.0:
-        return "$0$"
+    """1.23e-04 as $1.23 \\times 10^{-4}$; rounding error (nothing dropped) as 0."""
+    if value < ROUNDING:
+        return r"$0$ (rounding)"
     mantissa, exponent = f"{value:.2e}".split("e")
     return rf"${mantissa} \times 10^{{{int(exponent)}}}$"

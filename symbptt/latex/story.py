@@ -86,7 +86,7 @@ class Story:
 
     # --- building blocks ------------------------------------------------------------
 
-    def chain(self, name: str, first_overlay: int = 1, shapes: bool = False) -> tuple[str, int]:
+    def chain(self, name: str, first_overlay: int = 1, shapes: bool = False, stepwise: bool = True) -> tuple[str, int]:
         """The engine's derivation ``name`` as an align*, a step per overlay; and its last overlay."""
         from dataclasses import replace
 
@@ -96,7 +96,7 @@ class Story:
         item = self.lecture.by_name(name)
         settings = chain_settings(item, self.lecture) if shapes else dict(self.lecture.settings)
         built = chain(item, replace(self.mode.layout, settings=settings))
-        source = render(built.rows, built.rule_size, overlays=self.mode.slides, first_overlay=first_overlay)
+        source = render(built.rows, built.rule_size, overlays=self.mode.slides and stepwise, first_overlay=first_overlay)
         return source, first_overlay + len(item.steps) - 1
 
     def rows(self, rows: list[tuple[str, str, str]], first_overlay: int = 1) -> str:
@@ -124,10 +124,11 @@ class Story:
         from symbptt.latex.documents import activation_line, model_equations
 
         T = self.lecture.T
-        caption = (rf"The network unrolled over $T = {T}$ steps: the same $U$, $W$ and $V$ at every step; "
-                   r"$s_0$ is a given constant. $W$ reaches $L_t$ through every state $s_1, \dots, s_t$.")  # fmt: skip
+        caption = rf"Unrolled over $T = {T}$ steps: the same $U$, $W$, $V$ at every step; $s_0$ is a given constant."
+        if not self.mode.slides:
+            caption = caption.replace("Unrolled", "The network unrolled") + r" $W$ reaches $L_t$ through every state $s_1, \dots, s_t$."
         return Page("The network", "The network, unrolled in time", (
-            model_equations(self.lecture), activation_line(self.lecture),
+            model_equations(self.lecture), *(() if self.mode.slides else (activation_line(self.lecture),)),
             self.mode.figure(diagrams.unrolled_rnn(T), caption),
         ))  # fmt: skip
 
@@ -145,8 +146,11 @@ class Story:
     def notation(self) -> Page:
         from symbptt.latex.documents import notation_items
 
+        from symbptt.latex.documents import activation_line
+
+        first = (rf"\item {activation_line(self.lecture)}",) if self.mode.slides else ()
         return Page("The network", "Notation", (
-            r"\begin{itemize}", *(rf"\item {item}" for item in notation_items(self.lecture)), r"\end{itemize}",
+            r"\begin{itemize}", *first, *(rf"\item {item}" for item in notation_items(self.lecture)), r"\end{itemize}",
         ))  # fmt: skip
 
     def formula(self) -> Page:
@@ -217,9 +221,9 @@ class Story:
         ))  # fmt: skip
 
     def loss_by_output(self) -> Page:
-        chain, _ = self.chain("loss_o")
+        chain, _ = self.chain("loss_o", stepwise=False)  # known from backpropagation: shown whole
         return Page("What we know", r"$\partial L_t/\partial o_t$: softmax and cross-entropy", (
-            r"From backpropagation, entry by entry ($e_t$ is one-hot at the true class $\ell_t$):", chain,
+            r"As in backpropagation, entry by entry ($e_t$ is one-hot at the true class $\ell_t$):", chain,
         ))  # fmt: skip
 
     def loss_by_state(self) -> Page:
@@ -227,7 +231,7 @@ class Story:
         row = self.p(Product((Transpose(residual(t)), Param("V"))))
         return Page("What we know", r"$\partial L_t/\partial s_t$: the row $(y_t - e_t)^{\top} V$", (
             chain,
-            self.mode.uncover(last + 1, rf"For $p = 1, \dots, d$ together: \quad $\dfrac{{\partial L_t}}{{\partial s_t}} = {row}$ "
+            self.mode.uncover(last + 1, rf"For $p = 1, \dots, d$ together: \quad $\partial L_t/\partial s_t = {row}$ "
                                         r"\quad ($1\times d$)."),
         ))  # fmt: skip
 
@@ -236,10 +240,9 @@ class Story:
         J = self.p(Product((Diag(Apply(Vec("a", k), activation=self.activation)), Param("W"))))
         return Page("What we know", r"One Jacobian: $\partial s_k/\partial s_{k-1}$", (
             chain,
-            self.mode.uncover(last + 1, rf"Together: $\dfrac{{\partial s_k}}{{\partial s_{{k-1}}}} = {J}$ ($d\times d$: row $p$ "
-                                        rf"of $W$ times ${self.prime}(a_{{kp}})$), and "
-                                        r"$\dfrac{\partial s_t}{\partial s_k} = \dfrac{\partial s_t}{\partial s_{t-1}} \cdots "
-                                        r"\dfrac{\partial s_{k+1}}{\partial s_k}$, in this order."),
+            self.mode.uncover(last + 1, rf"Together: $\partial s_k/\partial s_{{k-1}} = {J}$ ($d\times d$: row $p$ "
+                                        rf"of $W$ times ${self.prime}(a_{{kp}})$), and $\partial s_t/\partial s_k = "
+                                        r"(\partial s_t/\partial s_{t-1}) \cdots (\partial s_{k+1}/\partial s_k)$, in this order."),
         ))  # fmt: skip
 
     def one_element(self) -> Page:
@@ -291,7 +294,7 @@ class Story:
         chain, last = self.chain("element_W")
         g = Hadamard(Delta(k), Apply(Vec("a", k), activation=self.activation))
         return Page("The only factor we don't know", "The tensor collapses", (
-            r"The row $\frac{\partial L_t}{\partial s_t}\frac{\partial s_t}{\partial s_k}$ ($1\times d$) times the tensor "
+            r"The row $(\partial L_t/\partial s_t)(\partial s_t/\partial s_k)$ ($1\times d$) times the tensor "
             r"sums over its first index $p$; the Kronecker delta keeps only $p = q$:",
             chain,
             self.mode.uncover(last + 1, rf"Each term is a column (index $q$) times the row $s_{{k-1}}^{{\top}}$ (index $r$): "
@@ -375,13 +378,18 @@ class Story:
         ))  # fmt: skip
 
     def summary(self) -> Page:
-        lines = []
-        for theta in self.lecture.parameters:
-            lines.append(rf"\frac{{\partial L}}{{\partial {theta}}} &= {self.p(BPTT(self.lecture.model, theta).vectorised())}")
+        cells = [rf"\frac{{\partial L}}{{\partial {theta}}} &= {self.p(BPTT(self.lecture.model, theta).vectorised())}"
+                 for theta in self.lecture.parameters]  # fmt: skip
+        # Two gradients a row (W and U, V and b, then c): five stacked sums do not fit a frame.
+        lines = [" & ".join(cells[start:start + 2]) for start in range(0, len(cells), 2)]
         rule = BPTT(self.lecture.model, "W").delta_rule()
-        recurrence = (rf"{self.p(Delta(T_step))} &= {self.p(rule.last)}, \qquad "
+        recurrence = (rf"{self.p(Delta(T_step))} = {self.p(rule.last)}, \qquad "
                       rf"{self.p(Delta(k))} = {self.p(rule.rule)}, \quad k = T-1, \dots, 1")  # fmt: skip
-        return Page("Summary", "Summary: the five gradients", (
-            r"One forward pass stores $a_k$, $s_k$, $y_k$; one backward pass computes the errors, then every gradient:",
-            _math(recurrence + r" \\[1ex]" + "\n" + " \\\\\n".join(lines), "align*"),
+        count = len(self.lecture.parameters)
+        words = {5: "five", 4: "four", 3: "three", 2: "two", 1: "one"}
+        return Page("Summary", f"Summary: the {words[count]} gradient{'s' if count > 1 else ''}", (
+            r"One forward pass stores $a_k$, $s_k$, $y_k$; one backward pass computes the errors, from the last step:",
+            _math(recurrence),
+            r"then every gradient, each a sum over the steps:",
+            _math(" \\\\[0.5ex]\n".join(lines), "align*"),
         ))  # fmt: skip
