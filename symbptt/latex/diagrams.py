@@ -79,12 +79,13 @@ def tensor_element(cells: int = 4) -> str:
     lines = [r"\begin{tikzpicture}[x=1cm, y=1cm, font=\small]"]
     lines += _grid(0, 0, cells, 1, cell, {(p, 0): f"fill={HIGHLIGHT}"}, r"$s_k$")
     lines.append(rf"\node[anchor=east] at (-0.05,{-(p + 0.5) * cell:.2f}) {{$s_{{kp}}$}};")
-    lines.append(rf"\node at ({cell + 1.0:.2f},{-cells * cell / 2:.2f}) {{\Large$\dfrac{{\partial^{{+}}}}{{\partial}}$}};")
-    left = cell + 2.0
+    left = cell + 1.4
     lines += _grid(left, 0, cells, cells, cell, {(q, r): f"fill={HIGHLIGHT}"}, r"$W$")
     lines.append(rf"\node[anchor=west] at ({left + cells * cell + 0.05:.2f},{-(q + 0.5) * cell:.2f}) {{$W_{{qr}}$}};")
     lines.append(rf"\draw[->, {EDGE}] ({left + (r + 0.5) * cell:.2f},{-cells * cell - 0.05:.2f}) -- ++(0,-0.3) "
                  rf"node[below, font=\footnotesize] {{column $r$}};")
+    lines.append(rf"\node[anchor=west] at ({left + cells * cell + 1.2:.2f},{-cells * cell / 2:.2f}) "
+                 r"{$\dfrac{\partial^{+} s_{kp}}{\partial W_{qr}}$: one number for each $(p, q, r)$};")
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines)
 
@@ -92,15 +93,15 @@ def tensor_element(cells: int = 4) -> str:
 def row_times_state(cells: int = 4) -> str:
     """a_k = W s_{k−1} (+ U x_k + b): entry p of a_k is row p of W times the column s_{k−1}."""
     cell = 0.42
-    p = 1
+    p = 0  # the first row: its label then stands clear of the "=" at mid-height
     lines = [r"\begin{tikzpicture}[x=1cm, y=1cm, font=\small]"]
     lines += _grid(0, 0, cells, 1, cell, {(p, 0): f"fill={HIGHLIGHT}"}, r"$a_k$")
     lines.append(rf"\node[anchor=east] at (-0.05,{-(p + 0.5) * cell:.2f}) {{$a_{{kp}}$}};")
-    lines.append(rf"\node at ({cell + 0.45:.2f},{-cells * cell / 2:.2f}) {{$=$}};")
-    left = cell + 0.9
+    lines.append(rf"\node at ({cell + 0.4:.2f},{-cells * cell / 2:.2f}) {{$=$}};")
+    left = cell + 1.75
     lines += _grid(left, 0, cells, cells, cell, {(p, column): f"fill={HIGHLIGHT}" for column in range(cells)}, r"$W$")
-    lines.append(rf"\node[anchor=west, font=\footnotesize] at ({left + cells * cell + 0.05:.2f},{-(p + 0.5) * cell:.2f}) {{row $p$}};")
-    second = left + cells * cell + 1.15
+    lines.append(rf"\node[anchor=east, font=\footnotesize] at ({left - 0.05:.2f},{-(p + 0.5) * cell:.2f}) {{row $p$}};")
+    second = left + cells * cell + 0.35
     lines += _grid(second, 0, cells, 1, cell, {(row, 0): "fill=blue!15" for row in range(cells)}, r"$s_{k-1}$")
     lines.append(rf"\node[anchor=west] at ({second + cell + 0.15:.2f},{-cells * cell / 2:.2f}) {{$+\; U x_k + b$}};")
     lines.append(r"\end{tikzpicture}")

@@ -449,9 +449,10 @@ def _story_notes(lecture: Lecture) -> str:
 
 def _section_title(section: str) -> str:
     """Parameter names in a section title are mathematics."""
-    for name in ("W", "U", "V"):
-        section = section.replace(f" {name}", f" ${name}$")
-    return section.replace(" b,", " $b$,").replace(" c", " $c$") if section.startswith("U,") else section
+    return _SECTION_TITLES.get(section, section)
+
+
+_SECTION_TITLES = {"The gradient by W": r"The gradient by $W$", "U, b, V and c": r"$U$, $b$, $V$ and $c$"}
 
 
 def _story_slides(lecture: Lecture) -> str:

@@ -201,8 +201,9 @@ class Story:
     def quiz(self) -> Page:
         from symbptt.latex.documents import shape_table
 
+        table = shape_table(self.lecture, "W", overlays=self.mode.slides)
         return Page("The gradient by W", r"What shape is each factor?", (
-            r"\centering", shape_table(self.lecture, "W", overlays=self.mode.slides),
+            r"\begin{center}", table, r"\end{center}",
         ))  # fmt: skip
 
     def known(self) -> Page:
@@ -284,8 +285,9 @@ class Story:
         d = self.lecture.drawn_d
         figure = tensor_figure(self.lecture.model, d, "W", width_cm=13.5 if self.mode.slides else 15.0,
                                settings=self.lecture.settings, build=self.mode.slides)  # fmt: skip
-        survive = r" Highlighted: the entries that survive the contraction with a row (the next page)."
-        caption = figure.caption + (survive if self.mode.slides else "")
+        survive = (r" Highlighted: what survives the product with a row $g$ ($1\times d$): entry $(q, r)$ of "
+                   r"$\sum_p g_p\, \partial^{+} s_{kp}/\partial W$ takes only slice $p = q$, row $q$ (next page).")
+        caption = figure.caption + (self.mode.uncover(d + 1, survive) if self.mode.slides else "")
         return Page("The only factor we don't know", r"The sparse tensor $\partial^{+} s_k/\partial W$", (
             self.mode.figure(figure.tikz, caption),
         ))  # fmt: skip
