@@ -470,20 +470,13 @@ def notes(lecture: Lecture) -> str:
     """Lecture notes: the lecture's story (concise), or an article with a section per parameter (full)."""
     if lecture.tells_story:
         return _story_notes(lecture)
+    from symbptt.latex.story import Mode, Story
+
     layout = NOTES_LAYOUT
+    story = Story(lecture, Mode(slides=False, layout=layout))
+    recurrent = [theta for theta in lecture.parameters if theta in ("W", "U", "b")]
     out = [
-        _header_comment(lecture, "Lecture notes"),
-        r"\documentclass[11pt,a4paper]{article}",
-        r"\usepackage[margin=2.5cm]{geometry}",
-        _preamble_packages(lecture),
-        r"\allowdisplaybreaks",
-        r"\renewcommand{\labelitemi}{$\bullet$}  % the math bullet: Type 1 everywhere, no bitmap font",
-        r"\setlength{\parindent}{0pt}\setlength{\parskip}{0.6ex plus 0.2ex}",
-        CAPTION_MACROS,
-        TIKZ_STYLES_NOTES,
-        _title_block(lecture),
-        r"\begin{document}",
-        r"\maketitle",
+        *_notes_preamble(lecture),
         "",
         r"\section{The network and its notation}",
         model_equations(lecture),
@@ -513,9 +506,11 @@ def notes(lecture: Lecture) -> str:
             if item.name.startswith("bptt_"):
                 out += [r"The lecture asks for the shape of each factor; the answer, in numerator layout:", r"\begin{center}",
                         shape_table(lecture, theta), r"\end{center}"]  # fmt: skip
-            if item.name.startswith("vectorised_") and theta in ("W", "U", "b"):
-                out += [r"The back-propagated error is computed backwards, from the last step:", delta_recurrence(lecture)]
-    out += ["", r"\end{document}", ""]
+            if item.name.startswith("vectorised_") and recurrent and theta == recurrent[0]:
+                page = story.delta_recurrence()  # derived once; U and b use the same errors
+                out += ["", rf"\subsection{{{page.title}}}", *page.body]
+    summary = story.summary()
+    out += ["", r"\section{Summary}", *summary.body, "", r"\end{document}", ""]
     return "\n".join(out)
 
 
@@ -571,22 +566,13 @@ def slides(lecture: Lecture) -> str:
     """Beamer slides: the lecture's story (concise), or one idea per frame for every derivation (full)."""
     if lecture.tells_story:
         return _story_slides(lecture)
+    from symbptt.latex.story import Mode, Story
+
     layout = SLIDES_LAYOUT
+    story = Story(lecture, Mode(slides=True, layout=layout))
+    recurrent = [theta for theta in lecture.parameters if theta in ("W", "U", "b")]
     out = [
-        _header_comment(lecture, "Beamer slides"),
-        r"\documentclass[11pt,aspectratio=169]{beamer}",
-        r"\usefonttheme[onlymath]{serif}",
-        r"\setbeamertemplate{navigation symbols}{}",
-        r"\setbeamertemplate{footline}[frame number]",
-        r"\setbeamertemplate{itemize items}[circle]",
-        r"\setbeamertemplate{caption}{\insertcaption}",
-        _preamble_packages(lecture),
-        TIKZ_STYLES_SLIDES,
-        _title_block(lecture),
-        r"\begin{document}",
-        r"\begin{frame}",
-        r"\titlepage",
-        r"\end{frame}",
+        *_slides_preamble(lecture),
         _frame("The network", [model_equations(lecture), r"\vspace{-1ex}", activation_line(lecture)]),
         _frame("Shapes of the quantities", [r"\begin{center}", quantities_table(lecture), r"\end{center}"]),
         _frame("Notation", [r"\begin{itemize}", *(rf"\item {item}" for item in notation_items(lecture)), r"\end{itemize}"]),
@@ -596,20 +582,21 @@ def slides(lecture: Lecture) -> str:
     for theta in lecture.parameters:
         out.append(_frame(_parameter_title(theta), [r"\centering\Large", rf"$\dfrac{{\partial L}}{{\partial {theta}}} = \displaystyle\sum_{{t=1}}^{{T}} \dfrac{{\partial L_t}}{{\partial {theta}}}$"], options="c"))  # fmt: skip
         for item in lecture.of_parameter(theta):
+            if item.name.startswith("bptt_"):  # the question before the chain that answers it
+                out.append(_frame(rf"What shape is each factor of $\partial L_t/\partial {theta}$?",
+                                  [r"\centering", shape_table(lecture, theta, overlays=True)]))  # fmt: skip
             out += _slide_frames(item, lecture, layout)
             if item.name.startswith("explicit_s_W"):
                 figure = figure_for(lecture, 13.5)
                 if figure is not None:
                     out.append(_frame(r"The sparse tensor $\partial^{+} s_k/\partial W$", [
-                        r"\centering", figure.tikz, r"\par\medskip", rf"{{\footnotesize {figure.caption}\par}}",
+                        r"\centering", figure.tikz, r"\par\medskip", rf"{{\small {figure.caption}\par}}",
                     ]))  # fmt: skip
-            if item.name.startswith("bptt_"):
-                out.append(_frame(rf"What shape is each factor of $\partial L_t/\partial {theta}$?",
-                                  [r"\centering", shape_table(lecture, theta, overlays=True)]))  # fmt: skip
-            if item.name.startswith("vectorised_") and theta in ("W", "U", "b"):
-                out.append(_frame(r"The back-propagated error, backwards in time",
-                                  [introduction(item, lecture), delta_recurrence(lecture)]))  # fmt: skip
-    out += [r"\end{document}", ""]
+            if item.name.startswith("vectorised_") and recurrent and theta == recurrent[0]:
+                page = story.delta_recurrence()  # derived once; U and b use the same errors
+                out.append(_frame(page.title, list(page.body)))
+    summary = story.summary()
+    out += [_frame(summary.title, list(summary.body)), r"\end{document}", ""]
     return "\n".join(out)
 
 

@@ -50,6 +50,13 @@ class Mode:
     def uncover(self, overlay: int, text: str) -> str:
         return rf"\uncover<{overlay}->{{{text}}}" if self.slides and overlay > 1 else text
 
+    def remark(self, overlay: int, text: str) -> str:
+        """A sentence under a chain, uncovered after its last step; on slides a size smaller
+        (still \\small) so that a long chain and its remark share one frame."""
+        if not self.slides:
+            return text
+        return rf"{{\small {self.uncover(overlay, text)}\par}}"
+
     def figure(self, body: str, caption: str) -> str:
         """A picture with its caption where it stands: never a float that could land inside a chain."""
         if self.slides:
@@ -69,6 +76,27 @@ class Page:
 
 def _math(text: str, environment: str = "equation*") -> str:
     return f"\\begin{{{environment}}}\n{text}\n\\end{{{environment}}}"
+
+
+def unrolled_state_derivative(step: int = UNROLLED_STEP):
+    """∂s_step/∂W, its explicit and implicit parts unrolled one state at a time (for step 3):
+
+        ∂⁺s_3/∂W + ∂s_3/∂s_2 ∂s_2/∂W
+      = ∂⁺s_3/∂W + ∂s_3/∂s_2 (∂⁺s_2/∂W + ∂s_2/∂s_1 ∂s_1/∂W)
+      = ∂⁺s_3/∂W + ∂s_3/∂s_2 ∂⁺s_2/∂W + ∂s_3/∂s_2 ∂s_2/∂s_1 ∂⁺s_1/∂W      (s_0 constant)
+      = Σ_{k=1}^{3} ∂s_3/∂s_k ∂⁺s_k/∂W
+
+    Returns the left side and the four right sides, as terms (the tests evaluate them)."""
+    if step != 3:
+        raise ValueError("the lecture unrolls ∂s_3/∂W")
+    W = Param("W")
+    total = {upper: Deriv(Vec("s", upper), W) for upper in (1, 2, 3)}
+    plus = {upper: explicit(upper, "W") for upper in (1, 2, 3)}
+    line1 = Add((plus[3], Product((jacobian(3), total[2]))))
+    line2 = Add((plus[3], Product((jacobian(3), Add((plus[2], Product((jacobian(2), total[1]))))))))
+    line3 = Add((plus[3], Product((jacobian(3), plus[2])), Product((jacobian(3), jacobian(2), plus[1]))))
+    summed = Sum(Product((Deriv(Vec("s", 3), Vec("s", k)), explicit(k, "W"))), k, 1, 3)
+    return total[3], (line1, line2, line3, summed)
 
 
 class Story:
@@ -144,9 +172,7 @@ class Story:
         ))  # fmt: skip
 
     def notation(self) -> Page:
-        from symbptt.latex.documents import notation_items
-
-        from symbptt.latex.documents import activation_line
+        from symbptt.latex.documents import activation_line, notation_items
 
         first = (rf"\item {activation_line(self.lecture)}",) if self.mode.slides else ()
         return Page("The network", "Notation", (
@@ -166,15 +192,9 @@ class Story:
         ))
 
     def explicit_implicit(self) -> Page:
-        W = Param("W")
-        total = {step: Deriv(Vec("s", step), W) for step in (1, 2, 3)}
-        plus = {step: explicit(step, "W") for step in (1, 2, 3)}
-        line1 = Add((plus[3], Product((jacobian(3), total[2]))))
-        line2 = Add((plus[3], Product((jacobian(3), Add((plus[2], Product((jacobian(2), total[1]))))))))
-        line3 = Add((plus[3], Product((jacobian(3), plus[2])), Product((jacobian(3), jacobian(2), plus[1]))))
-        summed = Sum(Product((Deriv(Vec("s", 3), Vec("s", k)), explicit(k, "W"))), k, 1, 3)
+        lhs, (line1, line2, line3, summed) = unrolled_state_derivative(UNROLLED_STEP)
         rows = [
-            (self.p(total[3]), self.p(line1), r"\text{explicit} + \text{implicit (through } s_2\text{)}"),
+            (self.p(lhs), self.p(line1), r"\text{explicit} + \text{implicit (through } s_2\text{)}"),
             ("", self.p(line2), r"\text{the same for } s_2"),
             ("", self.p(line3), r"\partial s_1/\partial W = \partial^{+} s_1/\partial W\text{: } s_0 \text{ is constant}"),
             ("", self.p(summed), r"\partial s_3/\partial s_3 = I,\ \partial s_3/\partial s_1 = "
@@ -232,7 +252,7 @@ class Story:
         row = self.p(Product((Transpose(residual(t)), Param("V"))))
         return Page("What we know", r"$\partial L_t/\partial s_t$: the row $(y_t - e_t)^{\top} V$", (
             chain,
-            self.mode.uncover(last + 1, rf"For $p = 1, \dots, d$ together: \quad $\partial L_t/\partial s_t = {row}$ "
+            self.mode.remark(last + 1, rf"For $p = 1, \dots, d$ together: \quad $\partial L_t/\partial s_t = {row}$ "
                                         r"\quad ($1\times d$)."),
         ))  # fmt: skip
 
@@ -241,7 +261,7 @@ class Story:
         J = self.p(Product((Diag(Apply(Vec("a", k), activation=self.activation)), Param("W"))))
         return Page("What we know", r"One Jacobian: $\partial s_k/\partial s_{k-1}$", (
             chain,
-            self.mode.uncover(last + 1, rf"Together: $\partial s_k/\partial s_{{k-1}} = {J}$ ($d\times d$: row $p$ "
+            self.mode.remark(last + 1, rf"Together: $\partial s_k/\partial s_{{k-1}} = {J}$ ($d\times d$: row $p$ "
                                         rf"of $W$ times ${self.prime}(a_{{kp}})$), and $\partial s_t/\partial s_k = "
                                         r"(\partial s_t/\partial s_{t-1}) \cdots (\partial s_{k+1}/\partial s_k)$, in this order."),
         ))  # fmt: skip
@@ -270,14 +290,14 @@ class Story:
         cells = self._cells()
         return Page("The only factor we don't know", r"$\partial^{+} s_{kp}/\partial W_{qr}$, one element", (
             chain,
-            self.mode.uncover(last + 1, rf"Non-zero only when $p = q$: at most {cells} entries are non-zero (density $1/d$)."),
+            self.mode.remark(last + 1, rf"Non-zero only when $p = q$: at most {cells}; density $1/d$)."),
         ))  # fmt: skip
 
     def _cells(self) -> str:
         d = self.lecture.model.d
         if d.is_Integer:
-            return rf"${int(d) ** 2}$ of the ${int(d) ** 3}$ (for $d = {int(d)}$)"
-        return r"$d^2$ of the $d^3$"
+            return rf"${int(d) ** 2}$ of the ${int(d) ** 3}$ entries are non-zero ($d^2$ of $d^3$ for $d = {int(d)}$"
+        return r"$d^2$ of the $d^3$ entries are non-zero ("
 
     def tensor(self) -> Page:
         from symbptt.latex.figures import tensor_figure
@@ -299,7 +319,7 @@ class Story:
             r"The row $(\partial L_t/\partial s_t)(\partial s_t/\partial s_k)$ ($1\times d$) times the tensor "
             r"sums over its first index $p$; the Kronecker delta keeps only $p = q$:",
             chain,
-            self.mode.uncover(last + 1, rf"Each term is a column (index $q$) times the row $s_{{k-1}}^{{\top}}$ (index $r$): "
+            self.mode.remark(last + 1, rf"Each term is a column (index $q$) times the row $s_{{k-1}}^{{\top}}$ (index $r$): "
                                         rf"a rank-1 $d\times d$ matrix. No tensor is ever stored; summed over $t$ it gives "
                                         rf"${self.p(g)}$ times $s_{{k-1}}^{{\top}}$."),
         ))  # fmt: skip
@@ -312,14 +332,13 @@ class Story:
             r"Exchange the sums over $t$ and $k$ ($1 \le k \le t \le T$): for each $k$, every path from $s_k$ to the loss "
             r"is collected in one column.",
             chain,
-            self.mode.uncover(last + 1, rf"The back-propagated error ${delta} = {definition}"
+            self.mode.remark(last + 1, rf"The back-propagated error ${delta} = {definition}"
                                         rf" = \nabla_{{s_k}} L$ ($d\times 1$; not the Kronecker delta $\delta_{{pq}}$)."),
         ))  # fmt: skip
 
     def delta_recurrence(self) -> Page:
         rule = BPTT(self.lecture.model, "W").delta_rule()
         delta_k, delta_next = self.p(Delta(k)), self.p(Delta(k + 1))
-        prime_next = self.p(Apply(Vec("a", k + 1), activation=self.activation))
         T_sum = r"\sum_{t=k+1}^{T}"
         ds = r"\frac{\partial s_t}{\partial s_{k+1}}"
         dl = r"\Big(\frac{\partial L_t}{\partial s_t}\Big)^{\!\top}"
@@ -335,12 +354,12 @@ class Story:
             ("", self.p(Add((Product((Transpose(Param("V")), residual(k))),
                              Product((Transpose(Param("W")), Diag(Apply(Vec("a", k + 1), activation=self.activation)), Delta(k + 1)))))),
              rf"\text{{the two known factors; the sum is }} {delta_next}"),
-            ("", self.p(rule.rule), rf"\operatorname{{diag}}({prime_next})\, {delta_next} = {delta_next} \odot {prime_next}"),
+            ("", self.p(rule.rule), r"\operatorname{diag}(v)\, u = u \odot v"),
         ]
         last = self.p(Delta(T_step)) + " = " + self.p(rule.last)
         return Page("Putting it together", r"The recurrence for the back-propagated error, derived", (
             self.rows(rows),
-            self.mode.uncover(len(rows) + 1, rf"It starts at the last step, where the sum has one term: ${last}$; then "
+            self.mode.remark(len(rows) + 1, rf"It starts at the last step, where the sum has one term: ${last}$; then "
                                              r"$k = T-1, \dots, 1$, backwards in time: one pass, like backpropagation."),
         ))  # fmt: skip
 
@@ -386,12 +405,12 @@ class Story:
         lines = [" & ".join(cells[start:start + 2]) for start in range(0, len(cells), 2)]
         rule = BPTT(self.lecture.model, "W").delta_rule()
         recurrence = (rf"{self.p(Delta(T_step))} = {self.p(rule.last)}, \qquad "
-                      rf"{self.p(Delta(k))} = {self.p(rule.rule)}, \quad k = T-1, \dots, 1")  # fmt: skip
+                      rf"{self.p(Delta(k))} = {self.p(rule.rule)}")  # fmt: skip
         count = len(self.lecture.parameters)
         words = {5: "five", 4: "four", 3: "three", 2: "two", 1: "one"}
         return Page("Summary", f"Summary: the {words[count]} gradient{'s' if count > 1 else ''}", (
-            r"One forward pass stores $a_k$, $s_k$, $y_k$; one backward pass computes the errors, from the last step:",
+            r"A forward pass stores $a_k$, $s_k$, $y_k$; a backward pass computes the errors for $k = T, \dots, 1$:",
             _math(recurrence),
-            r"then every gradient, each a sum over the steps:",
-            _math(" \\\\[0.5ex]\n".join(lines), "align*"),
+            r"Then every gradient is a sum over the steps:",
+            _math(" \\\\\n".join(lines), "align*"),
         ))  # fmt: skip

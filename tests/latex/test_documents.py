@@ -50,7 +50,6 @@ def pages_of(result) -> int:
 @needs_poppler
 @pytest.mark.parametrize("key", COMPILED)
 def test_each_style_compiles_to_pages_with_ink(key, documents, tmp_path):
-    style = key
     result = documents[key]
     assert result.pdf.startswith(b"%PDF")
     assert ink_on_page(result.pdf, tmp_path) > 0.002, "page 1 is blank"
