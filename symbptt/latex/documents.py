@@ -220,6 +220,10 @@ def after(item, lecture: Lecture) -> str:
             return (rf"Non-zero only when $p = q$: at most ${counts[0]}$ of the ${counts[1]}$ entries are non-zero "
                     rf"(${cells[0]}$ of ${cells[1]}$ for $d = {d}$; density $1/d$).")  # fmt: skip
         return rf"Non-zero only when $p = q$: at most ${cells[0]}$ of the ${cells[1]}$ entries are non-zero (density $1/d$)."
+    if item.name in ("vectorised_b", "vectorised_c"):
+        return (rf"A row: in numerator layout a scalar by a vector is $1\times$ its length. A gradient step uses its "
+                rf"transpose, ${theta} \leftarrow {theta} - \eta\, (\partial L/\partial {theta})^{{\top}}$; "
+                r"$\partial L/\partial W$ has the shape of $W$ and needs none.")  # fmt: skip
     if item.name.startswith("element_"):
         what = {"W": r"s_{k-1}^{\top}", "U": r"x_k^{\top}", "b": ""}[theta]
         if not what:
@@ -271,6 +275,14 @@ def quantities_table(lecture: Lecture) -> str:
     ]
     body = " \\\\\n".join(f"{name} & ${shape.latex()}$ & {meaning}" for name, shape, meaning in rows)
     return "\\begin{tabular}{lll}\n\\toprule\nquantity & shape & meaning \\\\\n\\midrule\n" + body + " \\\\\n\\bottomrule\n\\end{tabular}"
+
+
+def transposes_note(lecture: Lecture) -> str:
+    """The lecture's slides list U and V transposed: say so where the shapes are given."""
+    K = lecture.printer.doprint(lecture.model.k)
+    return (rf"$K$ is the number of classes. The lecture's slides list $U$ as $n\times d$ and $V$ as $d\times {K}$, "
+            rf"the transposes of the shapes here; they use them as $U x_k$ and $V s_k$, which need $U$ to be "
+            rf"$d\times n$ and $V$ to be ${K}\times d$.")  # fmt: skip
 
 
 def notation_items(lecture: Lecture) -> list[str]:
@@ -371,11 +383,6 @@ def _captioned(body: str, caption: str, kind: str = "figure") -> str:
                       body if kind == "figure" else rf"\tablecaption{{{caption}}}" + "\n" + body,
                       rf"\figurecaption{{{caption}}}" if kind == "figure" else "", r"\end{minipage}",
                       r"\end{center}"])  # fmt: skip
-
-
-def _plain(latex: str) -> str:
-    """A caption on one comment line (the snippet keeps the setup beside the numbers)."""
-    return " ".join(latex.split())
 
 
 # Numbered captions for pictures and tables that stay where they are written.
@@ -485,6 +492,7 @@ def notes(lecture: Lecture) -> str:
         r"\begin{center}",
         quantities_table(lecture),
         r"\end{center}",
+        transposes_note(lecture),
         "",
         r"\begin{itemize}",
         *(rf"\item {item}" for item in notation_items(lecture)),
@@ -574,7 +582,8 @@ def slides(lecture: Lecture) -> str:
     out = [
         *_slides_preamble(lecture),
         _frame("The network", [model_equations(lecture), r"\vspace{-1ex}", activation_line(lecture)]),
-        _frame("Shapes of the quantities", [r"\begin{center}", quantities_table(lecture), r"\end{center}"]),
+        _frame("Shapes of the quantities", [r"\begin{center}", quantities_table(lecture), r"\end{center}",
+                                            transposes_note(lecture)]),  # fmt: skip
         _frame("Notation", [r"\begin{itemize}", *(rf"\item {item}" for item in notation_items(lecture)), r"\end{itemize}"]),
     ]
     for item in lecture.shared():
@@ -646,7 +655,7 @@ def snippet(lecture: Lecture) -> str:
         out += [f"% {escape_comment(item.title)}", render(built.rows, built.rule_size)]
         extra = _topic_extra(item, lecture)
         if extra is not None:
-            out += [r"\begin{center}", extra.body, r"\end{center}", f"% {escape_comment(_plain(extra.caption))}"]
+            out += [r"\begin{center}", extra.body, r"\end{center}", rf"{{\small {extra.caption}\par}}"]
         theta = _parameter_of(item.name)
         if item.name == "explicit_s_W":
             figure = figure_for(lecture, 12.0)

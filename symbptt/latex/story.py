@@ -161,14 +161,11 @@ class Story:
         ))  # fmt: skip
 
     def shapes(self) -> Page:
-        from symbptt.latex.documents import quantities_table
+        from symbptt.latex.documents import quantities_table, transposes_note
 
-        K = self.p(self.lecture.model.k)
         return Page("The network", "Shapes of the quantities", (
             r"\begin{center}", quantities_table(self.lecture), r"\end{center}",
-            rf"$K$ is the number of classes. The lecture's slides list $U$ as $n\times d$ and $V$ as $d\times {K}$, "
-            rf"the transposes of the shapes here; they use them as $U x_k$ and $V s_k$, which need $U$ to be "
-            rf"$d\times n$ and $V$ to be ${K}\times d$.",
+            transposes_note(self.lecture),
         ))  # fmt: skip
 
     def notation(self) -> Page:
@@ -408,9 +405,13 @@ class Story:
                       rf"{self.p(Delta(k))} = {self.p(rule.rule)}")  # fmt: skip
         count = len(self.lecture.parameters)
         words = {5: "five", 4: "four", 3: "three", 2: "two", 1: "one"}
-        return Page("Summary", f"Summary: the {words[count]} gradient{'s' if count > 1 else ''}", (
+        body = (
             r"A forward pass stores $a_k$, $s_k$, $y_k$; a backward pass computes the errors for $k = T, \dots, 1$:",
             _math(recurrence),
             r"Then every gradient is a sum over the steps:",
             _math(" \\\\\n".join(lines), "align*"),
-        ))  # fmt: skip
+        )
+        if not self.mode.slides:  # one block: a page break inside the summary would strand its last line
+            body = (r"\par\noindent\begin{minipage}{\linewidth}", r"\setlength{\parskip}{0.6ex}", *body,
+                    r"\end{minipage}")  # fmt: skip
+        return Page("Summary", f"Summary: the {words[count]} gradient{'s' if count > 1 else ''}", body)
