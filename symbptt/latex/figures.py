@@ -55,9 +55,11 @@ def tensor_figure(model: RNN, d: int = 3, wrt: str = "W", width_cm: float = 15.0
     gap = 0.45
     label_column = 0.9
     cell_w = min(1.45 if written else 0.55, (width_cm - label_column - (d - 1) * gap) / (d * columns))
-    cell_h = 0.95 if written else 0.5
-    # tanh'(a_{k1}) is a third wider than σ'(a_{k1}): a size smaller keeps it inside its cell.
-    entry_font = ", font=\\tiny" if model.activation.name == "tanh" else ""
+    # tanh'(a_{k1}) is a third wider than σ'(a_{k1}): it is written on two lines, tanh' over (a_{k1}),
+    # in a taller cell, at the same size as σ' (a smaller font could not be read when projected).
+    wide = model.activation.name == "tanh"
+    cell_h = (1.3 if wide else 0.95) if written else 0.5
+    entry_font = ""
     slice_w = cell_w * columns
     lines = [r"\begin{tikzpicture}[x=1cm, y=1cm, font=\scriptsize]"]
     nonzero = 0
@@ -84,7 +86,7 @@ def tensor_figure(model: RNN, d: int = 3, wrt: str = "W", width_cm: float = 15.0
                     nonzero += 1
                     lines.append(rf"\filldraw[fill={_FILL}, draw={_EDGE}{shown}{survives}] {box};")
                     if written:
-                        lines.append(rf"\node[align=center, inner sep=0pt{entry_font}{shown}] at {centre} {{{_entry_text(entry, printer)}}};")
+                        lines.append(rf"\node[align=center, inner sep=0pt{entry_font}{shown}] at {centre} {{{_entry_text(entry, printer, wide)}}};")
                 else:
                     lines.append(rf"\draw[draw={_EDGE}{shown}] {box};")
                     if written:
@@ -94,10 +96,19 @@ def tensor_figure(model: RNN, d: int = 3, wrt: str = "W", width_cm: float = 15.0
     return TensorFigure("\n".join(lines), _caption(model, d, columns, wrt, nonzero, total, printer), nonzero, total, d)
 
 
-def _entry_text(entry, printer: LecturePrinter) -> str:
-    """σ'(a_{k1}) over s_{k-1,2}: each factor of the entry on its own line, in the lecture's order."""
+def _entry_text(entry, printer: LecturePrinter, split_function: bool = False) -> str:
+    """σ'(a_{k1}) over s_{k-1,2}: each factor of the entry on its own line, in the lecture's order;
+    with ``split_function`` a function and its argument on two lines (tanh' over (a_{k1}))."""
     factors, _ = split_fraction(entry) if isinstance(entry, sp.Mul) else ([entry], [])
-    return r"\\".join(f"${printer.doprint(factor)}$" for factor in factors)
+    texts = []
+    for factor in factors:
+        text = printer.doprint(factor)
+        name, bracket, argument = text.partition("(")
+        if split_function and bracket and text.endswith(")") and name.startswith("\\"):
+            texts += [f"${name}$", f"$({argument}$"]
+        else:
+            texts.append(f"${text}$")
+    return r"\\".join(texts)
 
 
 def _caption(model: RNN, d: int, columns: int, wrt: str, nonzero: int, total: int, printer) -> str:
