@@ -159,17 +159,17 @@ def _fill(parts: list[str], budget: float, joiner: str = " ", first_continues: b
     return lines
 
 
-def inline_fractions(latex: str) -> str:
+def inline_fractions(latex: str, macro: str = r"\tfrac") -> str:
     """``\\tfrac{a}{b}`` as ``a/b``: a justification is read from the back of a room, and a
     text-style fraction sets its parts at script size (about 6 pt under ``\\small``)."""
     out, at = [], 0
     while True:
-        found = latex.find(r"\tfrac", at)
+        found = latex.find(macro, at)
         if found < 0:
             out.append(latex[at:])
             return "".join(out)
         out.append(latex[at:found])
-        top, after_top = _argument(latex, found + len(r"\tfrac"))
+        top, after_top = _argument(latex, found + len(macro))
         bottom, at = _argument(latex, after_top)
         out.append(f"{_slash_part(top)}/{_slash_part(bottom)}")
 

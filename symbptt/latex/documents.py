@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from symbptt.errors import SymbpttError
-from symbptt.latex.chains import Layout, chain, render, split_frames
+from symbptt.latex.chains import Layout, chain, inline_fractions, render, split_frames
 from symbptt.latex.diagrams import TIKZ_STYLES_NOTES, TIKZ_STYLES_SLIDES
 from symbptt.latex.escape import escape_comment, escape_text
 from symbptt.latex.figures import MAX_FIGURE_D, tensor_figure
@@ -309,17 +309,21 @@ def shape_table(lecture: Lecture, theta: str, overlays: bool = False) -> str:
     terms = bptt.shape_terms()
 
     def row(number: int, quantity: str, shape: str) -> str:
-        if overlays and number:
-            return rf"\uncover<{number + 1}->{{{quantity}}} & \uncover<{number + 1}->{{{shape}}}"
+        if overlays:  # the question stands from the start; each answer comes on its own overlay
+            return rf"{quantity} & \uncover<{number + 2}->{{{shape}}}"
         return f"{quantity} & {shape}"
 
-    rows = [row(number, rf"$\displaystyle {printer.doprint(term)}$", f"${table[label].latex()}$")
-            for number, (label, term) in enumerate(terms)]  # fmt: skip
+    def quantity(term) -> str:
+        text = printer.doprint(term)
+        # On a slide, ∂L_t/∂W on one line: a column of stacked fractions is too tall for a frame.
+        return f"${inline_fractions(text, chr(92) + 'frac')}$" if overlays else rf"$\displaystyle {text}$"
+
+    rows = [row(number, quantity(term), f"${table[label].latex()}$") for number, (label, term) in enumerate(terms)]
     factors = "".join(rf"({table[label].latex()})" for label, _ in terms[1:])
     product = row(len(terms), "product of the factors", f"${factors} = {table['product of the factors'].latex()}$")
     body = " \\\\\n".join(rows)
     # Display-style fractions need taller rows than text: a local \arraystretch.
-    stretch = "1.95" if overlays else "2.3"  # a frame is shorter than a page
+    stretch = "1.5" if overlays else "2.3"  # display fractions need taller rows than slashed ones
     return ("{\\renewcommand{\\arraystretch}{" + stretch + "}\\begin{tabular}{ll}\n\\toprule\nquantity & shape \\\\\n\\midrule\n" + body
             + " \\\\\n\\midrule\n" + product + " \\\\\n\\bottomrule\n\\end{tabular}}")  # fmt: skip
 

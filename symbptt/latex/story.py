@@ -219,7 +219,9 @@ class Story:
         from symbptt.latex.documents import shape_table
 
         table = shape_table(self.lecture, "W", overlays=self.mode.slides)
+        general = self.p(BPTT(self.lecture.model, "W").general().steps[1].rhs)
         return Page("The gradient by W", r"What shape is each factor?", (
+            _math(rf"\frac{{\partial L_t}}{{\partial W}} = {general}"),
             r"\begin{center}", table, r"\end{center}",
         ))  # fmt: skip
 
@@ -245,9 +247,11 @@ class Story:
         ))  # fmt: skip
 
     def loss_by_state(self) -> Page:
-        chain, last = self.chain("loss_s")
+        chain, _ = self.chain("loss_s", stepwise=False)  # known from backpropagation: shown whole
+        last = 1
         row = self.p(Product((Transpose(residual(t)), Param("V"))))
         return Page("What we know", r"$\partial L_t/\partial s_t$: the row $(y_t - e_t)^{\top} V$", (
+            r"Through $o_t = V s_t + c$, entry by entry, as in backpropagation:",
             chain,
             self.mode.remark(last + 1, rf"For $p = 1, \dots, d$ together: \quad $\partial L_t/\partial s_t = {row}$ "
                                         r"\quad ($1\times d$)."),
