@@ -408,7 +408,8 @@ class Story:
         recurrence = (rf"{self.p(Delta(T_step))} = {self.p(rule.last)}, \qquad "
                       rf"{self.p(Delta(k))} = {self.p(rule.rule)}")  # fmt: skip
         count = len(self.lecture.parameters)
-        words = {5: "five", 4: "four", 3: "three", 2: "two", 1: "one"}
+        words = {5: "the five gradients", 4: "the four gradients", 3: "the three gradients", 2: "the two gradients",
+                 1: "the gradient"}  # fmt: skip
         body = (
             r"A forward pass stores $a_k$, $s_k$, $y_k$; a backward pass computes the errors for $k = T, \dots, 1$:",
             _math(recurrence),
@@ -418,4 +419,4 @@ class Story:
         if not self.mode.slides:  # one block: a page break inside the summary would strand its last line
             body = (r"\par\noindent\begin{minipage}{\linewidth}", r"\setlength{\parskip}{0.6ex}", *body,
                     r"\end{minipage}")  # fmt: skip
-        return Page("Summary", f"Summary: the {words[count]} gradient{'s' if count > 1 else ''}", body)
+        return Page("Summary", f"Summary: {words[count]}", body)
