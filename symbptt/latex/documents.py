@@ -39,7 +39,7 @@ NOTES_LAYOUT = Layout(width=41.0, rule_size=r"\small", rule_scale=0.92)  # a4, 1
 # Justifications at \small on slides too: read from the back of a room, \footnotesize is too small.
 SLIDES_LAYOUT = Layout(width=36.0, rule_size=r"\small", rule_scale=0.92)  # 16:9 Beamer, 11 pt: 140 mm
 SNIPPET_LAYOUT = Layout(width=34.0, rule_size=r"\small", rule_scale=0.92)  # article, 10 pt: 345 pt
-SLIDE_HEIGHT = 16.5  # em of 11 pt under the frame title of a 16:9 Beamer frame
+SLIDE_HEIGHT = 20.5  # em of 11 pt under the frame title of a 16:9 Beamer frame
 REMARK_HEIGHT = 2.8  # a two-line remark under the last chain of a frame
 MAX_WRITTEN_TERMS = 10  # a longer expansion of the BPTT sum is counted, not written out
 NUMERIC_D = 4  # the d of a document's tables and plots when its own d is a symbol (said in the caption)
