@@ -291,14 +291,15 @@ class Story:
         cells = self._cells()
         return Page("The only factor we don't know", r"$\partial^{+} s_{kp}/\partial W_{qr}$, one element", (
             chain,
-            self.mode.remark(last + 1, rf"Non-zero only when $p = q$: at most {cells}; density $1/d$)."),
+            self.mode.remark(last + 1, rf"Non-zero only when $p = q$: at most {cells}."),
         ))  # fmt: skip
 
     def _cells(self) -> str:
         d = self.lecture.model.d
         if d.is_Integer:
-            return rf"${int(d) ** 2}$ of the ${int(d) ** 3}$ entries are non-zero ($d^2$ of $d^3$ for $d = {int(d)}$"
-        return r"$d^2$ of the $d^3$ entries are non-zero ("
+            return (rf"${int(d) ** 2}$ of the ${int(d) ** 3}$ entries are non-zero ($d^2$ of $d^3$ for $d = {int(d)}$; "
+                    r"density $1/d$)")  # fmt: skip
+        return r"$d^2$ of the $d^3$ entries are non-zero (density $1/d$)"
 
     def tensor(self) -> Page:
         from symbptt.latex.figures import tensor_figure
