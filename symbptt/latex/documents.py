@@ -463,7 +463,8 @@ def _section_title(section: str) -> str:
     return _SECTION_TITLES.get(section, section)
 
 
-_SECTION_TITLES = {"The gradient by W": r"The gradient by $W$", "U, b, V and c": r"$U$, $b$, $V$ and $c$"}
+_SECTION_TITLES = {"The gradient by W": r"The gradient by $W$", "U, b, V and c": r"$U$, $b$, $V$ and $c$",
+                   "What we already know": "What we already know: the local derivatives"}
 
 
 def _story_slides(lecture: Lecture) -> str:

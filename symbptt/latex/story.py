@@ -137,9 +137,11 @@ class Story:
 
     def pages(self) -> list[Page]:
         lecture = self.lecture
-        out = [self.network(), self.shapes(), self.notation(), self.formula(), self.explicit_implicit(),
-               self.bptt_general(), self.quiz(), self.known(), self.loss_by_output(), self.loss_by_state(),
-               self.jacobian(), self.one_element(), self.row_picture(), self.explicit_chain(), self.tensor(),
+        # The local derivatives come first, as in the lecture (backpropagation, then the slides just
+        # before): from "the only factor we don't know" the story goes straight to one element of it.
+        out = [self.network(), self.shapes(), self.notation(), self.loss_by_output(), self.loss_by_state(),
+               self.jacobian(), self.formula(), self.explicit_implicit(), self.bptt_general(), self.quiz(),
+               self.known(), self.one_element(), self.row_picture(), self.explicit_chain(), self.tensor(),
                self.collapse(), self.together(), self.delta_recurrence()]  # fmt: skip
         if "U" in lecture.parameters or "b" in lecture.parameters:
             out.append(self.inputs_and_bias())
@@ -229,9 +231,10 @@ class Story:
         J = self.p(Product((Diag(Apply(Vec("a", k), activation=self.activation)), Param("W"))))
         row = self.p(Product((Transpose(residual(t)), Param("V"))))
         items = [
-            rf"$\dfrac{{\partial L_t}}{{\partial s_t}} = {row}$: a scalar by a vector, as in backpropagation.",
+            rf"$\dfrac{{\partial L_t}}{{\partial s_t}} = {row}$: a scalar by a vector, as in backpropagation (derived above).",
             rf"$\dfrac{{\partial s_t}}{{\partial s_k}} = \dfrac{{\partial s_t}}{{\partial s_{{t-1}}}} \cdots "
-            rf"\dfrac{{\partial s_{{k+1}}}}{{\partial s_k}}$, a product of Jacobians $\dfrac{{\partial s_k}}{{\partial s_{{k-1}}}} = {J}$.",
+            rf"\dfrac{{\partial s_{{k+1}}}}{{\partial s_k}}$, a product of Jacobians $\dfrac{{\partial s_k}}{{\partial s_{{k-1}}}} = {J}$ "
+            r"(derived above).",
             r"$\dfrac{\partial^{+} s_k}{\partial W}$, a $d\times d\times d$ tensor: \textbf{the only factor we do not know}.",
         ]
         return Page("The gradient by W", "Which factors do we know?", (
@@ -242,7 +245,7 @@ class Story:
 
     def loss_by_output(self) -> Page:
         chain, _ = self.chain("loss_o", stepwise=False)  # known from backpropagation: shown whole
-        return Page("What we know", r"$\partial L_t/\partial o_t$: softmax and cross-entropy", (
+        return Page("What we already know", r"$\partial L_t/\partial o_t$: softmax and cross-entropy", (
             r"As in backpropagation, entry by entry ($e_t$ is one-hot at the true class $\ell_t$):", chain,
         ))  # fmt: skip
 
@@ -250,7 +253,7 @@ class Story:
         chain, _ = self.chain("loss_s", stepwise=False)  # known from backpropagation: shown whole
         last = 1
         row = self.p(Product((Transpose(residual(t)), Param("V"))))
-        return Page("What we know", r"$\partial L_t/\partial s_t$: the row $(y_t - e_t)^{\top} V$", (
+        return Page("What we already know", r"$\partial L_t/\partial s_t$: the row $(y_t - e_t)^{\top} V$", (
             r"Through $o_t = V s_t + c$, entry by entry, as in backpropagation:",
             chain,
             self.mode.remark(last + 1, rf"For $p = 1, \dots, d$ together: \quad $\partial L_t/\partial s_t = {row}$ "
@@ -260,7 +263,7 @@ class Story:
     def jacobian(self) -> Page:
         chain, last = self.chain("jacobian")
         J = self.p(Product((Diag(Apply(Vec("a", k), activation=self.activation)), Param("W"))))
-        return Page("What we know", r"One Jacobian: $\partial s_k/\partial s_{k-1}$", (
+        return Page("What we already know", r"One Jacobian: $\partial s_k/\partial s_{k-1}$", (
             chain,
             self.mode.remark(last + 1, rf"Together: $\partial s_k/\partial s_{{k-1}} = {J}$ ($d\times d$: row $p$ "
                                         rf"of $W$ times ${self.prime}(a_{{kp}})$), and $\partial s_t/\partial s_k = "
