@@ -4,7 +4,7 @@
   batched, row convention (states are (B, d) rows, so each step is one
   (B, d) @ (d, d) matmul), preallocated time-major arrays, every per-step
   quantity that does not depend on the recurrence computed for all steps in
-  one matmul outside the loop. This is the speed bar of DESIGN.md.
+  one matmul outside the loop. This is the speed bar of docs/ARCHITECTURE.md.
 * ``torch_autograd_cpu``: the same forward pass in PyTorch (float64, CPU) with
   ``backward()``; an independent check of the gradients and a second bar.
 

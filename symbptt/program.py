@@ -8,7 +8,7 @@ Gradients: ∂L/∂W = Σ_k g_k s_{k−1}ᵀ,  ∂L/∂U = Σ_k g_k x_kᵀ,  ∂
 Each assignment refers to the *names* of earlier ones (``δ_3`` uses ``g_4``), and
 is never substituted back into one expression: that is what keeps the size and
 the build time at O(T·d²), where differentiating the unrolled loss grows like
-(c·d)^T (DESIGN.md). Every assignment holds its matrix-level term (what the
+(c·d)^T (docs/ARCHITECTURE.md). Every assignment holds its matrix-level term (what the
 numeric export turns into one matrix product per step) and, for the element
 view, one SymPy expression per entry.
 """

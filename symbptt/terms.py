@@ -484,7 +484,7 @@ class Context:
 
     ``vectors`` maps ``(name, step)`` to a 1-D array (s_0…s_T, a_1…a_T, x, o, y, e);
     ``function`` and ``prime`` are the activation and its derivative on arrays.
-    The context only looks values up and applies the local rules of NOTATION.md;
+    The context only looks values up and applies the local rules of docs/NOTATION.md;
     it computes no gradient by itself.
     """
 

@@ -12,7 +12,7 @@ KD = sp.KroneckerDelta
 
 
 def _clean(expr):
-    """No range guards, no unevaluated derivatives: what DESIGN.md forbids."""
+    """No range guards, no unevaluated derivatives: what docs/ARCHITECTURE.md forbids."""
     return not expr.has(sp.Piecewise, sp.Subs, sp.Derivative)
 
 

@@ -13,7 +13,7 @@ Generated code (printed from the engine's own objects, never from user text):
 * ``check`` — generated code against the oracle and central differences.
 
 The oracle: ``reference`` is a plain NumPy BPTT written straight from the
-lecture's formulas (NOTATION.md), and ``finite_differences`` checks that oracle
+lecture's formulas (docs/NOTATION.md), and ``finite_differences`` checks that oracle
 itself against the definition of a derivative. Neither imports SymPy or
 anything symbolic, so a mistake in the derivation cannot leak into its own test.
 """
