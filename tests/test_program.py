@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from symbptt import oracle as reference
 from symbptt import program
 from symbptt.errors import DimensionError, SymbpttError
 from symbptt.model import RNN
-from symbptt.numeric import reference
 from symbptt.numeric.finite_differences import max_relative_error, numeric_gradient
 
 PARAMETERS = ("W", "U", "V", "b", "c")
