@@ -76,6 +76,23 @@ def _with_sparsity(derivation, model, wrt: str):
 
 
 def run(args) -> str:
+    """The output, from the on-disk cache when the same spec, options and code made it before."""
+    from symbptt import cache
+    from symbptt.spec import resolve
+
+    spec = resolve(args.spec)  # cheap (no SymPy); a bad spec is an error before anything else
+    source = spec.path.read_bytes().decode("utf-8") if spec.path is not None else ""
+    options = {name: getattr(args, name, None) for name in
+               ("activation", "d", "n", "k", "T", "s0", "wrt", "explicit", "format", "entries")}  # fmt: skip
+    key = cache.key("derive", spec.name, source, options)
+    text = cache.get_text("derive", key)
+    if text is None:
+        text = _derive(args)
+        cache.put_text("derive", key, text)
+    return text
+
+
+def _derive(args) -> str:
     from symbptt.latex.printer import derivation_to_latex
     from symbptt.latex.text import derivation_to_text
 
