@@ -89,13 +89,17 @@ class RNN:
         return {"d": self.d, "n": self.n, "k": self.k}
 
     def concrete_dims(self, purpose: str, limits: dict[str, int]) -> dict[str, int]:
-        """The dimensions as ints, or an error saying which one stops ``purpose``."""
+        """The dimensions as ints, or one error naming every one that stops ``purpose``."""
+        symbolic = [name for name, value in self.dims().items() if not value.is_Integer]
+        if len(symbolic) == 1:
+            (name,) = symbolic
+            raise DimensionError(f"{purpose} needs a number, not the symbol {name} (give --{name})", name)
+        if symbolic:  # all at once: a user should not find them one failed run at a time
+            options = " ".join(f"--{name} {name.upper()}" for name in symbolic)
+            raise DimensionError(f"{purpose} needs numbers, not the symbols {', '.join(symbolic)} (give {options})",
+                                 ", ".join(symbolic))  # fmt: skip
         out = {}
         for name, value in self.dims().items():
-            if not value.is_Integer:
-                raise DimensionError(
-                    f"{purpose} needs a number, not the symbol {value} (give --{name})", name
-                )
             if name in limits and int(value) > limits[name]:
                 raise DimensionError(
                     f"{int(value)} is too large for {purpose} (at most {limits[name]})", name

@@ -60,7 +60,7 @@ def test_size_grows_like_T_times_d_squared():
 
 
 def test_limits_and_symbolic_dimensions():
-    with pytest.raises(DimensionError, match="needs a number"):
+    with pytest.raises(DimensionError, match="needs numbers"):
         program.build(RNN(), 3)
     with pytest.raises(SymbpttError, match="too many"):
         program.build(RNN.create(d=2, n=2, k=2), 10**6)
