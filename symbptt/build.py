@@ -52,7 +52,7 @@ class SpecResult:
 
 def build_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str], None]) -> SpecResult:
     """Run every stage for ``spec`` into ``out``; ``pdf`` None means 'when TeX is installed'."""
-    from symbptt.commands.derive import derivations_for
+    from symbptt.lecture import derivations_for
     from symbptt.model import RNN
 
     result = SpecResult(spec.name)
