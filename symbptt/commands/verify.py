@@ -88,7 +88,8 @@ def options_from(args: argparse.Namespace):
 
 
 def run(args) -> tuple[str, int]:
-    from symbptt.verify import check, report
+    from symbptt.reports import verdicts as report
+    from symbptt.verify import check
 
     if (args.file is None) == (args.claim is None):
         raise UsageError("give either FILE.tex or --claim 'LHS = RHS'", "verify")

@@ -163,7 +163,7 @@ def _counterexample_record(counterexample: Counterexample | None) -> dict | None
 
 
 def _side(text: str, node, step: StepResult, which: str, activation: str) -> dict:
-    from symbptt.verify.printable import to_latex  # SymPy and the printer: only for --json
+    from symbptt.reports.reprint import to_latex  # SymPy and the printer: only for --json
 
     latex = None
     if step.meaning is not None:
