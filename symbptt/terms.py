@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-import numpy as np
 import sympy as sp
 
 from symbptt import shapes
@@ -26,6 +25,20 @@ from symbptt.display import show
 from symbptt.errors import ShapeError, SymbpttError
 from symbptt.safe import as_expr
 from symbptt.shapes import Shape
+
+
+class _NumPyOnFirstUse:
+    """NumPy, imported when a term is first evaluated: terms are printed far more often than
+    evaluated, and ``symbptt derive`` should not pay NumPy's import (a third of SymPy's)."""
+
+    def __getattr__(self, name):
+        import numpy
+
+        globals()["np"] = numpy  # from now on the module's ``np`` is NumPy itself
+        return getattr(numpy, name)
+
+
+np = _NumPyOnFirstUse()
 
 VECTOR_DIM = {"s": "d", "a": "d", "delta": "d", "g": "d", "x": "n", "o": "k", "y": "k", "e": "k", "r": "k"}
 # The sizes a shape is written in when no concrete ones are given: the symbols d, n, k.
