@@ -71,7 +71,7 @@ def test_derive_is_cached_and_a_hit_imports_no_sympy(tmp_path):
 def test_a_corrupt_or_foreign_entry_is_ignored_and_replaced(tmp_path):
     _, first = _imports_after(["derive", "--wrt", "c"], tmp_path)
     (entry,) = (tmp_path / "derive").iterdir()
-    for damage in (entry.read_bytes()[:-40], b"", b"\xff\xfe garbage", b"symbptt-cache-1 0000\nforged"):
+    for damage in (entry.read_bytes()[:-40], b"\xff\xfe garbage", b"symbptt-cache-1 0000\nforged"):
         entry.write_bytes(damage)
         modules, again = _imports_after(["derive", "--wrt", "c"], tmp_path)
         assert again == first and "sympy" in modules  # recomputed, not read
@@ -107,3 +107,24 @@ def test_entries_round_trip_and_are_private(monkeypatch, tmp_path):
     assert not [p for p in (tmp_path / "c" / "derive").iterdir() if p.name.endswith(".tmp")]
     monkeypatch.setenv("SYMBPTT_NO_CACHE", "1")
     assert cache.get_text("derive", "k1") is None
+
+
+def test_a_verdict_is_cached_with_its_exit_status(tmp_path):
+    claim = r"\frac{\partial^{+} s_{kp}}{\partial W_{qr}} = \sigma'(a_{kp}) s_{k-1,r}"
+    code = (
+        "import sys\nfrom symbptt.cli import main\n"
+        f"status = main(['verify', '--claim', {claim!r}])\n"
+        "sys.stderr.write(f'{status} ' + repr(sorted({n.split('.')[0] for n in sys.modules})))\n"
+    )
+    first, second = _run(code, tmp_path), _run(code, tmp_path)
+    assert first.stdout == second.stdout and "step 1: wrong" in first.stdout
+    status, modules = second.stderr.strip().splitlines()[-1].split(" ", 1)
+    assert status == "1"  # wrong stays wrong: the exit status comes back with the text
+    assert "sympy" not in modules and "lark" not in modules
+
+
+def test_an_undecided_verdict_is_not_cached(tmp_path):
+    code = "from symbptt.cli import main\nmain(['verify', '--claim', r'2^{2^{2^{2^{2^{2}}}}} = 1'])\n"
+    result = _run(code, tmp_path)
+    assert "undecided" in result.stdout
+    assert not (tmp_path / "verify").exists() or not list((tmp_path / "verify").iterdir())
