@@ -64,6 +64,14 @@ def test_a_bad_spec_writes_nothing_even_after_a_good_one(tmp_path):
     assert not (tmp_path / "build").exists()
 
 
+def test_a_claim_that_does_not_parse_stops_the_build_before_anything_is_written(tmp_path):
+    (tmp_path / "bad.toml").write_text("[[claims]]\nname = 'x'\nlatex = 'a_{kp} = \\int W'\n")
+    result = symbptt("build", "rnn-bptt", "bad.toml", "--no-pdf", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: bad.toml:3: claim 1 does not parse")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bad.toml"]
+
+
 def test_a_claim_with_the_wrong_verdict_fails_the_build(tmp_path):
     (tmp_path / "mine.toml").write_text(
         "title = \"A student's attempt\"\nparameters = ['W']\n[outputs]\nstyles = ['snippet']\n"
