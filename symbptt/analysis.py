@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from symbptt import oracle as reference
 from symbptt.bptt import BPTT, truncated_term
 from symbptt.model import RNN, t
-from symbptt.numeric import reference
 from symbptt.terms import Deriv, Vec, context_from_forward
 
 GAMMA = {"sigmoid": 0.25, "tanh": 1.0}

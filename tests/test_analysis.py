@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
+from symbptt import oracle as reference
 from symbptt.analysis import jacobian_decay, truncation_error
 from symbptt.bptt import BPTT, jacobian_chain, truncated_derivation, truncated_term
 from symbptt.errors import SymbpttError
 from symbptt.model import RNN, t
-from symbptt.numeric import reference
 from symbptt.terms import context_from_forward
 
 

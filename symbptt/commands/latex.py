@@ -38,9 +38,9 @@ def add_parser(commands):
 def run(args) -> str:
     from pathlib import Path
 
-    from symbptt.commands.derive import derivations_for
     from symbptt.files import write_atomic
     from symbptt.latex.documents import Lecture, build, standalone
+    from symbptt.lecture import derivations_for
     from symbptt.spec import MAX_EXPANDED_T
 
     if args.pdf and not args.output:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
+from symbptt import display
 from symbptt.functions import _Activation
 from symbptt.latex.indices import join_indices, step_text
 
@@ -341,3 +342,15 @@ def derivation_to_latex(derivation, environment: str = "aligned", **settings) ->
     ]
     body = " \\\\\n".join(lines)
     return f"\\begin{{{environment}}}\n{body}\n\\end{{{environment}}}"
+
+
+def _show(obj) -> str:
+    """What the engine's objects show in Jupyter: a derivation as its chain, anything else alone."""
+    from symbptt.derivation import Derivation
+
+    if isinstance(obj, Derivation):
+        return derivation_to_latex(obj)
+    return to_latex(obj)
+
+
+display.register("latex", _show)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from symbptt.errors import SymbpttError
-from symbptt.verify import ast, ir, limits, parser, search, shapes, symbolic
+from symbptt.verify import ast, ir, limits, parser, search, shapes
 from symbptt.verify import evaluate as ev
 from symbptt.verify.semantics import Meaning, MeaningError, TooLarge, meaning
 
@@ -177,6 +177,8 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options) -> tuple[Verdict,
     if read.lhs == read.rhs:
         return Verdict(CORRECT, "symbolic", "both sides are the same expression", notes=notes), read
     if _element_level(left_shape, right_shape):
+        from symbptt.verify import symbolic  # SymPy: imported only when a step is element-level
+
         model = _symbolic_model(options.activation)
         if symbolic.prove(read, model):
             return Verdict(CORRECT, "symbolic", "the difference simplifies to 0", notes=notes), read

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from symbptt.commands.derive import derivations_for
 from symbptt.latex.documents import Lecture
+from symbptt.lecture import derivations_for
 from symbptt.model import RNN
 
 ALL_PARAMETERS = ("W", "U", "V", "b", "c")
