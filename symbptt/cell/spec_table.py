@@ -19,6 +19,7 @@ MAX_MODEL_PARAMETERS = 64
 MAX_STATES = 16
 MAX_SIZE = 4096
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
+_MODEL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 _SHAPE_DIMENSIONS = ("d", "n", "k")
 _OPENING_QUOTES = re.compile(r"=\s*('''|\"\"\")\s*$")
 
@@ -50,7 +51,7 @@ def read_model_table(table: dict, at, text: str, path: Path, check_type, check_c
         raise SpecError(f"'state' lists 1 to {MAX_STATES} state vectors, not {len(states)}", at("state", "model"))
     names = {"input": table.get("input", "x"), "output": table["output"], "name": table.get("name", path.stem)}
     for key, value in (*names.items(), *(("state", state) for state in states)):
-        if not isinstance(value, str) or not _NAME.fullmatch(value):
+        if not isinstance(value, str) or not (_MODEL_NAME if key == "name" else _NAME).fullmatch(value):
             raise SpecError(f"{key} {value!r} is not a name (a letter, then letters, digits or _)", at(key, "model"))
     if len(set(states)) != len(states):
         raise SpecError("'state' names a state twice", at("state", "model"))
