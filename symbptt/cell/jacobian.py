@@ -364,7 +364,8 @@ def state_jacobian_derivations(view: CellView) -> list[Derivation]:
             lhs = terms.Deriv(view.state(u, k), view.term(source, k))
             if value is None:
                 step = Step(dt.Zero(view.state_rows, view.state_rows),
-                            Rule(f"no path from {view.at(source, k)} to {view.at(target, k)} in the step graph"))
+                            Rule(f"no path from {view.at(source, k)} to {view.at(target, k)} in the step graph",
+                                 r"\text{no path in the step graph}"))
             else:
                 step = Step(value, _path_rule_latex(view, source, target))
             out.append(Derivation(name=f"jacobian_{u}_{v}", title=f"The block ∂{view.at(target, k)}/∂{view.at(source, k)}",
@@ -404,19 +405,21 @@ def loss_by_state_derivations(view: CellView) -> list[Derivation]:
     graph = view.graph
     out = []
     output = graph.output_node
-    residual_rule = (
-        Rule("∂L_t/∂o_t = (y_t − e_t)ᵀ: softmax and cross-entropy",
-             r"\tfrac{\partial L_t}{\partial o_t} = (y_t - e_t)^{\top}")
-        if graph.loss == "cross-entropy" else
-        Rule("∂L_t/∂o_t = (o_t − y_t)ᵀ: L_t = ½‖o_t − y_t‖²", r"L_t = \tfrac12\lVert o_t - y_t\rVert^2")
-    )  # fmt: skip
+    from symbptt.latex.text import to_text
+
+    output_text, output_latex = view.at(output, t), to_latex(view.term(output, t))
+    residual = view.output_residual(t)
+    what = "softmax and cross-entropy" if graph.loss == "cross-entropy" else "squared error"
+    residual_rule = Rule(f"∂L_t/∂{output_text} = ({to_text(residual)})ᵀ: {what}",
+                         rf"\tfrac{{\partial L_t}}{{\partial {output_latex}}} = ({to_latex(residual)})^{{\top}}")
     for state in graph.states:
         update = graph.defined[state]
         value = view.loss_by_state(state, t)
         lhs = terms.Deriv(terms.Loss(t), view.state(state, t))
         if value is None:
-            steps = (Step(dt.Zero(1, view.state_rows), Rule(f"L_t does not read {view.at(update, t)} directly "
-                                                           "(the other states held)")),)  # fmt: skip
+            steps = (Step(dt.Zero(1, view.state_rows),
+                          Rule(f"L_t does not read {view.at(update, t)} directly (the other states held)",
+                               r"\text{$L_t$ does not read it directly}")),)  # fmt: skip
         else:
             chain = terms.Product((terms.Deriv(terms.Loss(t), view.term(output, t)),
                                    terms.Deriv(view.term(output, t), view.state(state, t))))  # fmt: skip
