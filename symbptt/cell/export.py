@@ -29,6 +29,7 @@ A backend is a table: the preamble of helpers below and the ops' numeric forms.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from symbptt.cell.graph import StepGraph
@@ -49,8 +50,15 @@ def _labels(value):
 
 
 def _sigmoid(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return 1.0 / (1.0 + np.exp(-x))  # exp overflows to inf for x < -709: σ = 0, as it should
+
+
+def _quiet():
+    return np.errstate(over="ignore")
+
+
+def _sum_rows(a):
+    return a.sum(axis=tuple(range(a.ndim - 1)))
 
 
 _concat = np.concatenate
@@ -81,7 +89,9 @@ def _softmax_loss(logits, labels):
 def _float(value):
     return float(value)
 ''',
-    "jax": '''import jax
+    "jax": '''import contextlib
+
+import jax
 import jax.numpy as jnp
 
 jax.config.update("jax_enable_x64", True)
@@ -120,8 +130,18 @@ def _softmax_loss(logits, labels):
 
 def _float(value):
     return value
+
+
+def _quiet():
+    return contextlib.nullcontext()
+
+
+def _sum_rows(a):
+    return a.sum(tuple(range(a.ndim - 1)))
 ''',
-    "torch": '''import torch
+    "torch": '''import contextlib
+
+import torch
 
 
 def _array(value, like=None):
@@ -164,6 +184,14 @@ def _softmax_loss(logits, labels):
 
 def _float(value):
     return value
+
+
+def _quiet():
+    return contextlib.nullcontext()
+
+
+def _sum_rows(a):
+    return a.sum(tuple(range(a.ndim - 1)))
 ''',
 }
 
@@ -279,15 +307,19 @@ class _Lowering:
             "",
             "",
         ]
-        text = "\n".join(header) + _PREAMBLES[self.backend] + "\n".join(constants) + "\n".join(self.lines) + "\n"
-        return text.replace("\\", "\\\\") if False else text
+        body = _drop_unused_lists(self.lines)
+        return "\n".join(header) + _PREAMBLES[self.backend] + "\n".join(constants) + "\n".join(body) + "\n"
 
     def _body(self) -> None:
         graph = self.graph
-        nodes = graph.nodes
         model = graph.model
         self.emit("def loss_and_grads(params, xs, ys, state0=None):", 0)
         self.emit('"""The summed loss and a dict of gradients keyed like params (see the module\'s docstring)."""')
+        self.emit("with _quiet():")
+        self.emit("return _loss_and_grads(params, xs, ys, state0)", 2)
+        self.emit("", 0)
+        self.emit("", 0)
+        self.emit("def _loss_and_grads(params, xs, ys, state0):", 0)
         first = next(iter(model.parameters))
         self.emit(f"like = _array(params[{first!r}])")
         for name in model.parameters:
@@ -367,29 +399,51 @@ class _Lowering:
             self.emit(f"s_{state} = s0_{state}")
         for index in loop_nodes:
             self.emit(f"L{index} = []")
+        fused = self._fuse_loop_groups(loop_groups)
+        for block in sorted({block for block, _ in self.stored_in.values()}):
+            self.emit(f"L{block} = []")
         self.emit("for t in range(T):")
         emitted_groups: set = set()
         for index in loop_nodes:
             node = nodes[index]
-            vector = node.args[1] if node.op == "matvec" else None
-            if vector in loop_groups and self.graph.nodes[node.args[0]].kind == "parameter":
-                name, spans = loop_groups[vector]
-                if vector not in emitted_groups:
-                    emitted_groups.add(vector)
-                    self.emit(f"m{vector} = {self.step(vector)} @ {name}.T", 2)
-                start, stop = next((a, b) for member, a, b in spans if member == index)
-                self.emit(f"n{index} = m{vector}[:, {start}:{stop}]", 2)
+            for line in fused.get(index, ()):
+                self.emit(line, 2)
+            if index in self.absorbed:
+                continue
+            if index in self._skip:
+                pass  # computed with its fused neighbours
             else:
-                self.emit(f"n{index} = {self._apply(node, self.step)}", 2)
-            self.emit(f"L{index}.append(n{index})", 2)
+                vector = node.args[1] if node.op == "matvec" else None
+                if vector in loop_groups and self.graph.nodes[node.args[0]].kind == "parameter":
+                    name, spans = loop_groups[vector]
+                    if vector not in emitted_groups:
+                        emitted_groups.add(vector)
+                        self.emit(f"m{vector} = {self.step(vector)} @ {name}.T", 2)
+                    start, stop = next((a, b) for member, a, b in spans if member == index)
+                    self.emit(f"n{index} = m{vector}[:, {start}:{stop}]", 2)
+                else:
+                    self.emit(f"n{index} = {self._apply(node, self.step)}", 2)
+            if index not in self.absorbed and index not in self.stored_in:
+                self.emit(f"L{index}.append(n{index})", 2)
         for state in graph.states:
             self.emit(f"s_{state} = n{graph.defined[state]}", 2)
+        updates = {graph.defined[state]: state for state in graph.states}
+        stacked_blocks: set = set()
         for index in loop_nodes:
-            self.emit(f"N{index} = _stack(L{index})")
-        # the states at t−1 for every step, for the head and the gradients
-        for state in graph.states:
-            update = graph.defined[state]
-            self.emit(f"P_{state} = _concat([s0_{state}[None], N{update}[:-1]], 0)")
+            if index in updates:
+                # the state's values with s_0 in front: the values at t and at t−1 are two views
+                state = updates[index]
+                self.emit(f"S_{state} = _stack([s0_{state}] + L{index})")
+                self.emit(f"N{index} = S_{state}[1:]")
+                self.emit(f"P_{state} = S_{state}[:-1]")
+            elif index in self.stored_in:
+                block, span = self.stored_in[index]
+                if f"F{block}" not in stacked_blocks:
+                    stacked_blocks.add(f"F{block}")
+                    self.emit(f"F{block} = _stack(L{block})")
+                self.emit(f"N{index} = F{block}[..., {span}]")
+            elif index not in self.absorbed:
+                self.emit(f"N{index} = _stack(L{index})")
         for node in nodes:
             if self.phase[node.index] == "head":
                 self._full_node(node.index, head_groups, done)
@@ -398,8 +452,97 @@ class _Lowering:
             self.emit(f"loss, G{graph.output_node} = _softmax_loss({output}, Y)")
         else:
             self.emit(f"R = {output} - Y")
-            self.emit(f"loss = 0.5 * (R * R).sum()")
+            self.emit("loss = 0.5 * (R * R).sum()")
             self.emit(f"G{graph.output_node} = R")
+
+    def _fuse_loop_groups(self, loop_groups: dict) -> dict:
+        """Fuse what the members of a stacked recurrent product do in lockstep into block operations.
+
+        For a stacked product m = U_cat h_{t−1} (the gates' recurrent products): while every
+        member's only use is ``member + a static term`` (the input product, the bias), the
+        static terms are summed for all steps before the loop and the loop does one addition
+        on the whole block; then runs of neighbouring members that go through the same
+        element-wise function get one call on their part of the block. The skipped sums are
+        ``absorbed``: their adjoints are those of the chain's end, and no rule reads their values.
+        Returns {node: lines that compute it and its fused neighbours, in the loop}.
+        """
+        nodes = self.graph.nodes
+        consumers: dict[int, list] = {}
+        for node in nodes:
+            for argument in node.args:
+                consumers.setdefault(argument, []).append(node.index)
+        self.absorbed: set[int] = set()
+        self._skip: set[int] = set()
+        self.stored_in: dict[int, tuple] = {}  # node -> (block, slice): its values are part of a block's
+        lines_at: dict[int, list] = {}
+
+        def only_use(index: int):
+            users = consumers.get(index, [])
+            return nodes[users[0]] if len(users) == 1 and nodes[index].name is None else None
+
+        for vector, (name, spans) in loop_groups.items():
+            members = [member for member, _, _ in spans]
+            ends, statics = list(members), [[] for _ in members]
+            while True:
+                step = []
+                for end in ends:
+                    user = only_use(end)
+                    if user is None or user.op != "add":
+                        break
+                    other = user.args[1] if user.args[0] == end else user.args[0]
+                    if self.phase[other] not in ("static", "parameter") or nodes[other].shape != nodes[end].shape:
+                        break
+                    step.append((user.index, other))
+                if len(step) != len(ends):
+                    break
+                for position, (user, other) in enumerate(step):
+                    statics[position].append(other)
+                    ends[position] = user
+            if not statics[0]:
+                continue
+            block = f"Z{vector}"
+            parts = [" + ".join(self.full(term) for term in terms) for terms in statics]
+            self.emit(f"{block} = _concat([{', '.join(f'_broadcast({part}, (T, B, {self.full(terms[0])}.shape[-1]))' if all(self.phase[term] == 'parameter' for term in terms) else part for part, terms in zip(parts, statics, strict=True))}], 2)")
+            lines = [f"m{vector} = {self.step(vector)} @ {name}.T", f"e{vector} = {block}[t] + m{vector}"]
+            for member, end in zip(members, ends, strict=True):
+                chain = member
+                while chain != end:
+                    self.absorbed.add(chain)
+                    chain = only_use(chain).index
+            # runs of neighbouring chain ends through the same element-wise function: one call
+            position = 0
+            while position < len(ends):
+                user = only_use(ends[position])
+                run = 1
+                if user is not None and user.operation.elementwise and user.op != "identity" and len(user.args) == 1:
+                    while position + run < len(ends):
+                        other = only_use(ends[position + run])
+                        if other is None or other.op != user.op:
+                            break
+                        run += 1
+                start, stop = spans[position][1], spans[position + run - 1][2]
+                if user is not None and user.operation.elementwise and user.op != "identity" and len(user.args) == 1:
+                    template = user.operation.numeric[self.backend]
+                    lines.append(f"f{user.index} = {template.format(f'e{vector}[:, {start}:{stop}]')}")
+                    offset = spans[position][1]
+                    for k in range(run):
+                        end = ends[position + k]
+                        self.absorbed.add(end)
+                        applied = only_use(end).index
+                        a, b = spans[position + k][1], spans[position + k][2]
+                        lines.append(f"n{applied} = f{user.index}[:, {a} - ({offset}):{b} - ({offset})]")
+                        self._skip.add(applied)
+                        self.stored_in[applied] = (f"f{user.index}", f"{a} - ({offset}):{b} - ({offset})")
+                    lines.append(f"Lf{user.index}.append(f{user.index})")
+                else:
+                    for k in range(run):
+                        end = ends[position + k]
+                        a, b = spans[position + k][1], spans[position + k][2]
+                        lines.append(f"n{end} = e{vector}[:, {a}:{b}]")
+                        self._skip.add(end)
+                position += run
+            lines_at[min(members)] = lines
+        return lines_at
 
     def _full_node(self, index: int, groups: dict, done: set) -> None:
         node = self.graph.nodes[index]
@@ -460,16 +603,19 @@ class _Lowering:
             else:
                 if target in full_adjoint:
                     self.emit(f"G{target} = G{target} + {value}")
+                    self.g_source.pop(target, None)
                 else:
                     self.emit(f"G{target} = {value}")
                     full_adjoint[target] = True
+                    same = re.fullmatch(r"G(\d+)", value)
+                    if same and int(same.group(1)) in self.g_source:
+                        self.g_source[target] = self.g_source[int(same.group(1))]
 
         def propagate_full(index: int, groups: dict) -> None:
             """Contributions of a node with a full adjoint to its arguments, all steps at once."""
             node = nodes[index]
             grouped = node.op == "matvec" and node.args[1] in groups and nodes[node.args[0]].kind == "parameter"
-            for position, (argument, contribution) in enumerate(zip(node.args, graph.vjp(index, ref_name(index)),
-                                                                    strict=True)):  # fmt: skip
+            for argument, contribution in zip(node.args, graph.vjp(index, ref_name(index)), strict=True):
                 if contribution is None or phase[argument] in ("input", "constant"):
                     continue
                 if grouped:
@@ -480,6 +626,7 @@ class _Lowering:
             return Expr("ref", (), ("G", index))
 
         self.full_adjoint = full_adjoint
+        self.g_source: dict[int, tuple] = {}  # G{i} is part `position` of the stacked Qs{vector}
         # 1. the head, for all steps at once (reverse topological order)
         head = [node.index for node in nodes if phase[node.index] == "head"]
         for index in reversed(head):
@@ -489,14 +636,15 @@ class _Lowering:
             propagate_full(index, self.groups["head"])
         # 2. the recurrence, backwards
         loop_nodes = [node.index for node in nodes if phase[node.index] == "loop"]
-        needs_store = [index for index in loop_nodes
-                       if any(phase[argument] in ("parameter", "static") for argument in nodes[index].args)
-                       or self._feeds_grouped_state(index)]  # fmt: skip
         for state in graph.states:
             self.emit(f"c_{state} = _zeros((B, d), like)")
         for index in loop_nodes:
             self.emit(f"A{index} = []")
+        for vector in self.groups["loop"]:
+            self.emit(f"Aq{vector} = []")
         self.emit("for t in range(T - 1, -1, -1):")
+        loop_line = len(self.lines) - 1
+        hoisted: dict[str, str] = {}  # a factor with no adjoint in it, for all steps at once: H0 = …
         adjoint: dict[int, str] = {}
         for state in graph.states:
             update = graph.defined[state]
@@ -507,7 +655,8 @@ class _Lowering:
                 adjoint[index] = f"D{index}[t]"
         new_carry: dict[str, str] = {}
         loop_groups = self.groups["loop"]
-        pending: dict[int, list] = {}
+        # an adjoint that is exactly another's (through + and identity) is not copied: same root
+        self.root: dict[int, int] = {}
 
         def add_step(target: int, value: str) -> None:
             kind = phase[target]
@@ -519,31 +668,52 @@ class _Lowering:
 
         for index in reversed(loop_nodes):
             node = nodes[index]
-            self.emit(f"a{index} = {adjoint.get(index, '0.0')}", 2)
-            self.emit(f"A{index}.append(a{index})", 2)
-            for member_vector, members in list(pending.items()):
-                del member_vector, members
+            value = adjoint.get(index, "0.0")
+            same = re.fullmatch(r"a(\d+)", value)
+            if same:
+                self.root[index] = int(same.group(1))
+            else:
+                self.root[index] = index
+                self.emit(f"a{index} = {value}", 2)
+                self.emit(f"A{index}.append(a{index})", 2)
             # grouped recurrent products: Σ_j A_jᵀ a_j as one product, once all members are done
             if node.op == "matvec" and node.args[1] in loop_groups and nodes[node.args[0]].kind == "parameter":
                 vector = node.args[1]
                 name, spans = loop_groups[vector]
                 if index == min(member for member, _, _ in spans):
-                    ordered = ", ".join(f"a{member}" for member, _, _ in spans)
-                    self.emit(f"b{vector} = _concat([{ordered}], 1) @ {name}", 2)
+                    ordered = ", ".join(f"a{self.root[member]}" for member, _, _ in spans)
+                    self.emit(f"q{vector} = _concat([{ordered}], 1)", 2)
+                    self.emit(f"Aq{vector}.append(q{vector})", 2)
+                    self.emit(f"b{vector} = q{vector} @ {name}", 2)
                     add_step(vector, f"b{vector}")
                 continue
             for argument, contribution in zip(node.args, graph.vjp(index, Expr("ref", (), ("a", index))),
                                               strict=True):  # fmt: skip
                 if contribution is None or phase[argument] not in ("loop", "state"):
                     continue
-                value = self.expression(contribution, lambda key: self._step_name(key))
-                add_step(argument, value)
+                add_step(argument, self._hoisting(contribution, hoisted))
         for state in graph.states:
             self.emit(f"c_{state} = {new_carry.get(state, '_zeros((B, d), like)')}", 2)
+        self.lines[loop_line:loop_line] = [f"    {name} = {value}" for value, name in hoisted.items()]
+        # every step's adjoints: from the stacked group products where a root is a member, else stacked
+        from_group: dict[int, str] = {}
+        for vector, (_name, spans) in loop_groups.items():
+            self.emit(f"Qs{vector} = _stack(Aq{vector}[::-1])")
+            for position, (member, start, stop) in enumerate(spans):
+                if self.root[member] not in from_group:
+                    from_group[self.root[member]] = f"Qs{vector}[..., {start}:{stop}]"
+                    self.g_source[self.root[member]] = (vector, position, len(spans))
         for index in loop_nodes:
-            self.emit(f"G{index} = _stack(A{index}[::-1])")
+            root = self.root[index]
+            if root != index:
+                continue
+            self.emit(f"G{index} = {from_group[index]}" if index in from_group else f"G{index} = _stack(A{index}[::-1])")
+        for index in loop_nodes:
+            if self.root[index] != index:
+                self.emit(f"G{index} = G{self.root[index]}")
+                if self.root[index] in self.g_source:
+                    self.g_source[index] = self.g_source[self.root[index]]
             full_adjoint[index] = True
-        del needs_store
         # 3. after the loop: static nodes and parameters, for all steps at once
         for index in reversed([node.index for node in nodes if phase[node.index] in ("loop", "static")]):
             if index not in full_adjoint:
@@ -564,9 +734,6 @@ class _Lowering:
         self.emit("grads = {" + ", ".join(f"{name!r}: g_{name}" for name in graph.model.parameters) + "}")
         self.emit("return _float(loss), grads")
 
-    def _feeds_grouped_state(self, index: int) -> bool:
-        return False
-
     def _grouped_full(self, index: int, groups: dict, add_full, parameters_only: bool = False) -> None:
         """For the first member of a stacked group: the parameters' gradients (and the vector's adjoint)."""
         node = self.graph.nodes[index]
@@ -582,18 +749,41 @@ class _Lowering:
                 if member not in self.full_adjoint:
                     self.emit(f"G{member} = _zeros(N{member}.shape, like)")
                     self.full_adjoint[member] = True
-        stacked = f"_concat([{', '.join(_rows(f'G{member}') for member, _, _ in spans)}], 1)"
-        self.emit(f"Q{vector} = {stacked}")
+        if parameters_only:  # the recurrence already stacked this group's adjoints, step by step
+            self.emit(f"Q{vector} = {_rows(f'Qs{vector}')}")
+        else:
+            sources = [self.g_source.get(member) for member, _, _ in spans]
+            if all(source is not None and source[0] == sources[0][0] and source[1] == position
+                   and source[2] == len(spans) for position, source in enumerate(sources)):  # fmt: skip
+                # the members' adjoints are, in order, the parts of one stacked array already
+                self.emit(f"Q{vector} = {_rows(f'Qs{sources[0][0]}')}")
+            else:
+                stacked = f"_concat([{', '.join(_rows(f'G{member}') for member, _, _ in spans)}], 1)"
+                self.emit(f"Q{vector} = {stacked}")
         self.emit(f"R{vector} = Q{vector}.T @ {_rows(self.full(vector))}")
         for member, start, stop in spans:
             add_full(self.graph.nodes[member].args[0], f"R{vector}[{start}:{stop}]")
         if not parameters_only and self.phase[vector] not in ("input", "constant", "parameter"):
             add_full(vector, f"(Q{vector} @ {name}).reshape(T, B, -1)")
 
+    def _hoisting(self, expr: Expr, hoisted: dict) -> str:
+        """Lower a reverse rule for the backward loop; its parts that read no adjoint
+        (σ'(a_t) from the stored σ(a_t), 1 − z_t, …) are computed before the loop for every step."""
+        if expr.op == "number":
+            return repr(float(expr.name))
+        if expr.op == "ref":
+            return self._step_name(expr.name)
+        if not _reads_adjoint(expr):
+            full = self.expression(expr, lambda key: self.full(key) if not isinstance(key, tuple) else "")
+            name = hoisted.setdefault(full, f"H{len(hoisted)}")
+            return f"{name}[t]"
+        op = OPS[expr.op]
+        return "(" + op.numeric[self.backend].format(*(self._hoisting(part, hoisted) for part in expr.args)) + ")"
+
     def _step_name(self, key) -> str:
         """Inside the backward loop: adjoints a{i}, forward values of step t from the stacked arrays."""
         if isinstance(key, tuple):
-            return f"a{key[1]}"
+            return f"a{self.root.get(key[1], key[1])}"
         phase = self.phase[key]
         if phase in ("loop", "static", "head"):
             return f"N{key}[t]"
@@ -620,11 +810,47 @@ class _Lowering:
             value = self.expression(contribution, name)
             if node.shape == ():
                 return f"({value}).sum()"
-            return f"({value}).reshape(-1, {value}.shape[-1]).sum(0)" if False else f"{_rows(value)}.sum(0)"
+            return f"_sum_rows({value})"
         if contribution.op == "matvec_t":
             matrix, vector = (self.expression(part, name) for part in contribution.args)
             return f"({_rows(vector)} @ {matrix}).reshape(T, B, -1)"
         return self.expression(contribution, name)
+
+
+def _drop_unused_lists(lines: list[str]) -> list[str]:
+    """Drop what is never read: whole-array assignments (N3 = …, G3 = …) and their per-step lists.
+
+    The lowering keeps every step's value and adjoint; most are read again (by a
+    reverse rule or a gradient), the rest would only cost copies. Every dropped line
+    is a pure assignment, so dropping it changes nothing else.
+    """
+    lines = list(lines)
+    assignment = re.compile(r"^    ((?:N|G|Qs)\d+) = (.*)$")
+    while True:
+        text = "\n".join(lines)
+        dead = set()
+        for line in lines:
+            match = assignment.match(line)
+            if match and len(re.findall(rf"\b{match.group(1)}\b", text)) == 1:
+                dead.add(line)
+        if not dead:
+            break
+        lines = [line for line in lines if line not in dead]
+    text = "\n".join(lines)
+    kept = []
+    for line in lines:
+        store = re.match(r"^\s*((?:L|A|Aq)\d+)( = \[\]|\.append\()", line)
+        if store and len(re.findall(rf"\b{store.group(1)}\b", text)) == len(
+                re.findall(rf"^\s*{store.group(1)}( = \[\]|\.append\()", text, re.MULTILINE)):
+            continue  # a list that is filled but never read
+        kept.append(line)
+    return kept
+
+
+def _reads_adjoint(expr: Expr) -> bool:
+    if expr.op == "ref":
+        return isinstance(expr.name, tuple)
+    return any(_reads_adjoint(part) for part in expr.args)
 
 
 def _rows(array: str) -> str:
