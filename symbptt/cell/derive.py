@@ -70,28 +70,44 @@ def model_line(graph, T: int) -> str:
             f"loss {graph.loss}; {sizes}; T = {T} for expansions")  # fmt: skip
 
 
-def equations_text(graph) -> list[str]:
-    """The cell's equations as the derivations print them (step t)."""
-    from symbptt.cell.jacobian import CellView as _View
-    from symbptt.latex.text import to_text
-    from symbptt.model import t
-
-    view = _View(graph)
-    lines = []
-    for equation in graph.equations:
-        index = graph.defined[equation.name.key]
-        lines.append(f"{to_text(view.term(index, t))} = {to_text(view.definition(index, t))}")
-    return lines
-
-
-def equations_latex(graph) -> list[tuple[str, str]]:
-    """(left, right) LaTeX of each equation at step t."""
-    from symbptt.latex.printer import to_latex
+def _equation_pairs(graph, printer) -> list[tuple[str, str]]:
     from symbptt.model import t
 
     view = CellView(graph)
     out = []
     for equation in graph.equations:
         index = graph.defined[equation.name.key]
-        out.append((to_latex(view.term(index, t)), to_latex(view.definition(index, t))))
+        out.append((printer(view.term(index, t)), printer(view.definition(index, t, inline=True))))
     return out
+
+
+def _preactivation_pairs(graph, printer) -> list[tuple[str, str]]:
+    from symbptt.model import t
+
+    view = CellView(graph)
+    return [(printer(view.term(index, t)), printer(view.definition(index, t))) for index in view.preactivation]
+
+
+def equations_text(graph) -> list[str]:
+    """The cell's equations at step t, as written, then the names of the activations' arguments."""
+    from symbptt.latex.text import to_text
+
+    lines = [f"{left} = {right}" for left, right in _equation_pairs(graph, to_text)]
+    named = _preactivation_pairs(graph, to_text)
+    if named:
+        lines.append("where " + "; ".join(f"{left} = {right}" for left, right in named))
+    return lines
+
+
+def equations_latex(graph) -> list[tuple[str, str]]:
+    """(left, right) LaTeX of each equation at step t, as written."""
+    from symbptt.latex.printer import to_latex
+
+    return _equation_pairs(graph, to_latex)
+
+
+def preactivations_latex(graph) -> list[tuple[str, str]]:
+    """(name, definition) LaTeX of each activation argument the derivations name a^{f}."""
+    from symbptt.latex.printer import to_latex
+
+    return _preactivation_pairs(graph, to_latex)

@@ -121,8 +121,11 @@ class CellView:
 
     # --- terms ------------------------------------------------------------------------
 
-    def term(self, index: int, step=k) -> terms.Term:
-        """Node ``index`` at ``step`` (a state leaf is the state at step − 1)."""
+    def term(self, index: int, step=k, inline: bool = False) -> terms.Term:
+        """Node ``index`` at ``step`` (a state leaf is the state at step − 1).
+
+        ``inline``: an activation's unnamed argument is written out, not called a^{f}
+        (how the equations themselves read)."""
         node = self.graph.nodes[index]
         if node.kind == "constant":
             value = node.value
@@ -136,14 +139,14 @@ class CellView:
             return dt.Named(node.name.base_latex, "", node.name.sub, sp.sympify(step) - 1, rows, None, ("node", index))
         if node.name is not None:
             return dt.Named(node.name.base_latex, "", node.name.sub, step, rows, None, ("node", index))
-        if index in self.preactivation:
+        if index in self.preactivation and not inline:
             return dt.Named(self.preactivation[index], "", "", step, rows, None, ("node", index))
-        return dt.OpTerm(node.op, tuple(self.term(argument, step) for argument in node.args), index, step, rows)
+        return dt.OpTerm(node.op, tuple(self.term(argument, step, inline) for argument in node.args), index, step, rows)
 
-    def definition(self, index: int, step=k) -> terms.Term:
+    def definition(self, index: int, step=k, inline: bool = False) -> terms.Term:
         """What a node's equation computes, as its operation on its arguments (never its name)."""
         node = self.graph.nodes[index]
-        return dt.OpTerm(node.op, tuple(self.term(argument, step) for argument in node.args), index, step,
+        return dt.OpTerm(node.op, tuple(self.term(argument, step, inline) for argument in node.args), index, step,
                          self.rows(node.shape))  # fmt: skip
 
     def state(self, state: str, step) -> terms.Term:

@@ -18,7 +18,7 @@ from symbptt.model import t
 
 MAX_WIDTH_CM = 15.0
 COLUMN_CM = 2.6
-ROW_CM = 1.45
+ROW_CM = 1.75
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from symbptt.cell.derive import CellDerivations, equations_latex
+from symbptt.cell.derive import CellDerivations, equations_latex, preactivations_latex
 from symbptt.errors import SymbpttError
 from symbptt.latex.cell_diagram import cell_diagram
 from symbptt.latex.chains import Layout, chain, render, split_frames
@@ -95,6 +95,25 @@ def _groups(item, lecture: CellLecture):
 def equations_block(lecture: CellLecture) -> str:
     rows = [rf"{left} &= {right}" for left, right in equations_latex(lecture.graph)]
     return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+
+
+def preactivations_line(lecture: CellLecture) -> str:
+    named = preactivations_latex(lecture.graph)
+    if not named:
+        return ""
+    return ("The derivations name the argument of each activation after its equation: "
+            "\\begin{gather*}" + _wrap_gather(named) + "\\end{gather*}")
+
+
+def _wrap_gather(named) -> str:
+    lines, current = [], []
+    for left, right in named:
+        current.append(f"{left} = {right}")
+        if math_width(",\\quad ".join(current)) > NOTES_LAYOUT.width * 0.8 and len(current) > 1:
+            lines.append(",\\quad ".join(current[:-1]))
+            current = current[-1:]
+    lines.append(",\\quad ".join(current))
+    return " \\\\ ".join(lines)
 
 
 def loss_line(lecture: CellLecture) -> str:
@@ -267,6 +286,7 @@ def notes(lecture: CellLecture) -> str:
         r"\section{The cell and its notation}",
         "One step of the cell, from the state at $t-1$ and the input $x_t$:",
         equations_block(lecture),
+        preactivations_line(lecture),
         loss_line(lecture),
         r"\begin{figure}[htbp]", r"\centering", diagram.tikz, rf"\caption{{{diagram.caption}}}", r"\end{figure}",
         r"\begin{center}", quantities_table(lecture), r"\end{center}",
@@ -316,6 +336,8 @@ def slides(lecture: CellLecture) -> str:
         r"\begin{document}",
         r"\begin{frame}", r"\titlepage", r"\end{frame}",
         _frame("The cell", [equations_block(lecture), r"{\small " + loss_line(lecture) + "}"]),
+        *([_frame("The activations' arguments", [r"\small " + preactivations_line(lecture)])]
+          if preactivations_line(lecture) else []),
         _frame("One step, drawn from the equations", [r"\centering", diagram.tikz]),
         _frame("Shapes", [r"\centering\small", quantities_table(lecture)]),
         _frame("Notation", [r"\small", r"\begin{itemize}", *(rf"\item {item}" for item in notation_items(lecture)),
@@ -342,6 +364,7 @@ def snippet(lecture: CellLecture) -> str:
         "",
         "% The cell",
         equations_block(lecture),
+        preactivations_line(lecture),
         "",
     ]
     for item in [*lecture.derived.shared, *(i for items in lecture.derived.by_parameter.values() for i in items)]:
