@@ -359,6 +359,26 @@ _register(
     ),
 )
 
+# The loss of one step and its adjoint (the target, ℓ_t or y_t, is the step's own), and the
+# n-ary sums and zeros of the reverse-mode program.
+_register(
+    Op(name="cross_entropy", arity=1, latex=r"-\log \operatorname{{softmax}}({0})_{{\ell}}",
+       text="-log softmax({0})[label]", precedence=PREC_NEG, shape=_scalar, element=None, numeric={},
+       argument_precedence=(0,), in_equations=False),
+    Op(name="squared_error", arity=1, latex=r"\tfrac{{1}}{{2}} \lVert {0} - y \rVert^{{2}}",
+       text="1/2 |{0} - y|^2", precedence=PREC_PRODUCT, shape=_scalar, element=None, numeric={},
+       argument_precedence=(PREC_SUM,), in_equations=False),
+    Op(name="d_cross_entropy", arity=1, latex=r"\operatorname{{softmax}}({0}) - e_{{\ell}}",
+       text="softmax({0}) - e[label]", precedence=PREC_SUM, shape=_first, element=None, numeric={},
+       argument_precedence=(0,), in_equations=False),
+    Op(name="d_squared_error", arity=1, latex="{0} - y", text="{0} - y", precedence=PREC_SUM, shape=_first,
+       element=None, numeric={}, argument_precedence=(PREC_SUM,), in_equations=False),
+    Op(name="sum", arity=-1, latex=" + ", text=" + ", precedence=PREC_SUM, shape=_first, element=None,
+       numeric={}, argument_precedence=(PREC_SUM,), in_equations=False),
+    Op(name="zeros_like", arity=1, latex="0", text="0", precedence=PREC_ATOM, shape=_first, element=None,
+       numeric={}, argument_precedence=(0,), in_equations=False),
+)  # fmt: skip
+
 # The functions a cell's equations may apply, by the LaTeX that names them.
 FUNCTIONS = {r"\sigma": "sigmoid", r"\tanh": "tanh", "relu": "relu", r"\exp": "exp", "id": "identity"}
 
@@ -385,7 +405,7 @@ def print_latex(expr: Expr, leaf: Callable[[Expr], str], context: int = 0) -> st
     for position, argument in enumerate(expr.args):
         needed = op.argument_precedence[position] if position < len(op.argument_precedence) else op.precedence
         printed.append(print_latex(argument, leaf, needed))
-    text = op.latex.format(*printed)
+    text = op.latex.join(printed) if op.arity == -1 else op.latex.format(*printed)  # -1: n-ary, latex joins
     if op.precedence < context:
         return rf"\left({text}\right)"
     return text
