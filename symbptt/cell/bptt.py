@@ -93,7 +93,7 @@ def _combine(view: CellView, expr, args, step) -> terms.Term:
     if op == "outer":
         return dt.product((args[0], terms.Transpose(args[1])))
     if op == "add":
-        return dt.add(args)
+        return dt.add_factored(args)
     if op == "neg":
         return dt.product((terms.Scalar(-1), args[0]))
     if op == "scale":

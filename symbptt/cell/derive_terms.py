@@ -446,8 +446,13 @@ def product(factors) -> terms.Term:
     kept = merged
     if sign == 1.0:
         return kept[0] if len(kept) == 1 else terms.Product(tuple(kept))
-    value = int(sign) if float(sign).is_integer() else sign
-    return terms.Product((terms.Scalar(value), *kept))
+    magnitude = abs(sign)
+    value = int(magnitude) if float(magnitude).is_integer() else magnitude
+    if sign > 0:
+        return terms.Product((terms.Scalar(value), *kept))
+    # −0.5 I is written −1 · 0.5 · I: the printers put a minus sign for the −1 only
+    numbers = (terms.Scalar(-1),) if value == 1 else (terms.Scalar(-1), terms.Scalar(value))
+    return terms.Product((*numbers, *kept))
 
 
 def transpose(term) -> terms.Term:
@@ -488,6 +493,84 @@ def add(items) -> terms.Term | None:
     if not items:
         return None
     return items[0] if len(items) == 1 else terms.Add(tuple(items))
+
+
+def _signed(item) -> tuple[int, terms.Term]:
+    if _negative(item) and item.factors[0].value == -1:
+        rest = item.factors[1:]
+        return -1, rest[0] if len(rest) == 1 else terms.Product(rest)
+    return 1, item
+
+
+def _negate(sign, item) -> terms.Term:
+    """``sign · item`` (a sign, or any number a path carries: 0.5 h_{k−1} gives 0.5)."""
+    return item if sign == 1 else product((terms.Scalar(sign), item))
+
+
+def add_factored(items) -> terms.Term | None:
+    """A sum with common first factors of ⊙-products taken out: δ ⊙ a − δ ⊙ b = δ ⊙ (a − b).
+
+    (Distributivity only, so the value never changes; what is printed gets shorter.)"""
+    items = [item for item in items if item is not None]
+    groups: dict = {}
+    order = []
+    for item in items:
+        sign, body = _signed(item)
+        key = body.factors[0] if isinstance(body, Hadamard) and len(body.factors) > 1 else ("alone", len(order))
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append((sign, body))
+    out = []
+    for key in order:
+        members = groups[key]
+        if len(members) == 1 or isinstance(key, tuple):
+            out.extend(_negate(sign, body) for sign, body in members)
+            continue
+        rests = []
+        for sign, body in members:
+            rest = body.factors[1:]
+            rests.append(_negate(sign, rest[0] if len(rest) == 1 else Hadamard(rest)))
+        rests.sort(key=_negative)  # positive terms first
+        out.append(Hadamard((key, add_factored(rests))))
+    return add(out)
+
+
+def paths_factored(paths: list[list]) -> list[list]:
+    """Products over paths (lists of factors, a leading number allowed) with a common tail
+    gathered: diag(u) R − diag(v) R = diag(u − v) R, repeated while any two share a tail."""
+    normal = []
+    for factors in paths:
+        sign = 1
+        kept = []
+        eye = None
+        for factor in factors:
+            if isinstance(factor, terms.Scalar):
+                sign *= factor.value
+            elif isinstance(factor, Eye):
+                eye = factor
+            else:
+                kept.append(factor)
+        normal.append((sign, kept or ([eye] if eye is not None else [])))
+    changed = True
+    while changed:
+        changed = False
+        seen: dict = {}
+        for number, (sign, kept) in enumerate(normal):
+            if len(kept) >= 2 and isinstance(kept[0], terms.Diag):
+                tail = tuple(kept[1:])
+                if tail in seen:
+                    other = seen[tail]
+                    first_sign, first = normal[other]
+                    pieces = [_negate(first_sign, first[0].arg), _negate(sign, kept[0].arg)]
+                    pieces.sort(key=_negative)  # h̃_k − h_{k−1}, not −h_{k−1} + h̃_k
+                    merged = terms.Diag(add(pieces))
+                    normal[other] = (1, [merged, *tail])
+                    del normal[number]
+                    changed = True
+                    break
+                seen[tail] = number
+    return [([terms.Scalar(sign)] if sign != 1 else []) + kept for sign, kept in normal]
 
 
 # --------------------------------------------------------------------------- numbers

@@ -221,27 +221,31 @@ class CellView:
         walk(source, ())
         return found
 
-    def path_product(self, path: Path, step=k) -> terms.Term:
-        """The product of the local Jacobians along ``path``, the last node's on the left."""
+    def path_factors(self, path: Path, step=k) -> list:
+        """The local Jacobians along ``path``, the last node's first (the order of the product)."""
         factors = []
         for node, position in reversed(path.edges):
             local = self.graph.local_jacobian(node, position)
             if local is None:
                 raise SymbpttError("a path through a matrix argument has no matrix-level Jacobian", "derive")
-            factors.append(self.expr_term(local, step))
-        if not factors:
-            return dt.Eye(self.rows(self.graph.nodes[path.edges[-1][0]].shape))
+            term = self.expr_term(local, step)
+            factors.extend(term.factors if isinstance(term, terms.Product) else (term,))
+        return factors
+
+    def _product_or_eye(self, factors, target: int) -> terms.Term:
         try:
             return dt.product(factors)
         except SymbpttError:  # every factor was I
-            return dt.Eye(self.rows(self.graph.nodes[path.edges[-1][0]].shape))
+            return dt.Eye(self.rows(self.graph.nodes[target].shape))
 
     def jacobian(self, target: int, source: int, step=k, blocked=frozenset()) -> terms.Term | None:
-        """∂target/∂source at matrix level (None: no path), summed over the paths."""
+        """∂target/∂source at matrix level (None: no path), summed over the paths; paths that
+        end in the same factors are gathered (diag(u) R + diag(v) R = diag(u + v) R)."""
         found = self.paths(source, target, blocked)
         if not found:
             return None
-        return dt.add([self.path_product(path, step) for path in found])
+        products = dt.paths_factored([self.path_factors(path, step) for path in found])
+        return dt.add([self._product_or_eye(factors, target) for factors in products])
 
     def describe_paths(self, source: int, target: int, blocked=frozenset(), step=k) -> list[str]:
         """Each path by the names it passes: ``h_{k−1} → f_k → h_k``."""
