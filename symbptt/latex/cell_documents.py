@@ -47,6 +47,7 @@ class CellLecture:
     author: str = ""
     date: str = ""
     settings: dict | None = None
+    shapes: bool = True  # the shape under each factor of the BPTT sums
 
     @property
     def graph(self):
@@ -73,8 +74,17 @@ def _fit(rows, layout: Layout):
     return fitted
 
 
+def _settings(item, lecture: CellLecture) -> dict:
+    """The shape under each factor of the matrix-level chains, as the lecture asks for them."""
+    settings = dict(lecture.settings or {})
+    if lecture.shapes and item.name.split("_")[0] in ("bptt", "vectorised"):
+        view = lecture.derived.view
+        settings.update(show_shapes=True, dims={"s": view.stack_rows, "d": view.state_rows})
+    return settings
+
+
 def _chain(item, lecture: CellLecture, layout: Layout, groups=None):
-    built = chain(item, replace(layout, settings=lecture.settings or {}), groups)
+    built = chain(item, replace(layout, settings=_settings(item, lecture)), groups)
     return replace(built, rows=tuple(_fit(built.rows, layout)))
 
 
