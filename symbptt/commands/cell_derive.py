@@ -80,22 +80,23 @@ def _record(item) -> dict:
 
 
 def _explicit(graph, T: int, args) -> str:
-    try:
-        from symbptt.cell.reverse import reverse_program
-    except ImportError:  # pragma: no cover - the reverse program ships with the cell engine
-        raise UsageError("the reverse-mode program of a cell is not available in this version", "--explicit") from None
+    from symbptt.cell.derive import model_line
+    from symbptt.cell.reverse import reverse_program
+
     program = reverse_program(graph, T)
+    assignments = program.assignments
     if args.format == "json":
-        return json.dumps({"model": _model_record(graph, T),
-                           "assignments": [_assignment(item) for item in program.assignments]},
-                          ensure_ascii=False, indent=2) + "\n"  # fmt: skip
+        latex = program.latex_lines()
+        # text() is one line per assignment, under a heading per phase: the same order
+        texts = [line.split(" = ", 1)[1] for line in program.text().splitlines() if not line.startswith("# ")]
+        return json.dumps({"model": _model_record(graph, T), "assignments": [
+            {"name": program.name_text(item.target), "phase": item.phase, "text": text,
+             "latex": line.split("&=", 1)[1].strip()}
+            for item, text, line in zip(assignments, texts, latex, strict=True)]},
+            ensure_ascii=False, indent=2) + "\n"  # fmt: skip
     if args.format == "latex":
         return "\\begin{align*}\n" + " \\\\\n".join(program.latex_lines()) + "\n\\end{align*}\n"
-    text = program.text()
-    return text if text.endswith("\n") else text + "\n"
+    header = [f"Reverse-mode program: {model_line(graph, T)}",
+              f"{len(assignments)} assignments; each uses the names of earlier ones (never substituted)", ""]  # fmt: skip
+    return "\n".join(header) + program.text()
 
-
-def _assignment(item) -> dict:
-    record = {"target": str(getattr(item, "target", "")), "kind": getattr(item, "kind", "")}
-    record["expression"] = str(getattr(item, "expr", ""))
-    return record

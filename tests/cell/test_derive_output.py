@@ -133,3 +133,13 @@ def test_no_piecewise_and_no_subs_anywhere(name):
         for step in item.steps:
             if isinstance(step.rhs, sp.Basic):
                 assert not step.rhs.has(sp.Piecewise) and not step.rhs.has(sp.Subs), item.name
+
+
+def test_explicit_prints_the_reverse_mode_program_of_a_cell(mgu_spec, capsys):
+    status, out, err = run_here(capsys, "derive", mgu_spec, "--explicit", "--T", "2")
+    assert status == 0, err
+    assert out.startswith("Reverse-mode program: cell mgu")
+    assert "# backward" in out and "dL/dW_f = " in out
+    status, out, _ = run_here(capsys, "derive", mgu_spec, "--explicit", "--T", "2", "--format", "json")
+    names = [item["name"] for item in json.loads(out)["assignments"]]
+    assert "dL/dU_h" in names and len(names) == len(set(names))
