@@ -189,6 +189,15 @@ class CellBPTT:
         self.direct = bool(view.paths(self.leaf, graph.output_node, frozenset(view.updates)))
         self.theta = view.parameter(wrt)
 
+    def _named(self, rule: Rule) -> Rule:
+        """A rule written with the lecture's s, in the cell's own state name (h_t for a GRU)."""
+        import re
+
+        text_name = dt.latex_to_text(self.view.stack_latex)
+        pattern = r"(?<=[\s{(∂⁺])s_"
+        return Rule(re.sub(pattern, text_name + "_", rule.text),
+                    re.sub(r"(?<=[\s{(])s_", self.view.stack_latex.replace("\\", "\\\\") + "_", rule.latex))
+
     @property
     def name_text(self) -> str:
         return _text(self.theta)
@@ -233,7 +242,7 @@ class CellBPTT:
         if self.recurrent:
             first = dt.add([terms.Product((terms.Deriv(terms.Loss(t), view.stacked(t)), terms.Deriv(view.stacked(t), self.theta))),
                             self._explicit_loss(t) if self.direct else None])  # fmt: skip
-            steps.append(Step(first, Rule(f"chain rule: {name} reaches L_t through " + " and ".join(through),
+            steps.append(Step(first, Rule(f"chain rule: {name} reaches L_t through " + " and ".join(through),  # noqa: E501
                                           rf"\text{{chain rule: }}{name_latex}\text{{ reaches }}L_t\text{{ through the state}}"
                                           + (r"\text{ and the output}" if self.direct else ""))))  # fmt: skip
             unrolled = dt.add([terms.Product((terms.Deriv(terms.Loss(t), view.stacked(t)),
@@ -252,6 +261,7 @@ class CellBPTT:
                                                            rf"{name_latex}\text{{ reaches }}L_t\text{{ only through the output}}")))  # fmt: skip
             steps.append(Step(self.output_part(t), Rule("the op table's reverse rules from L_t back to θ",
                                                         r"\text{the op table's reverse rules}")))  # fmt: skip
+        steps = [Step(step.rhs, self._named(step.rule), step.relation) for step in steps]
         for step in steps:
             step.rhs.shape(self.dims())  # every form is shape-valid, or this raises
         return Derivation(name=f"bptt_{self.wrt}", title=f"∂L_t/∂{name} for a general step t", lhs=lhs,
@@ -291,9 +301,10 @@ class CellBPTT:
         dims = self.dims()
         rows = [(f"∂L_t/∂{self.name_text}", terms.Deriv(terms.Loss(t), self.theta).shape(dims))]
         if self.recurrent:
-            rows += [("∂L_t/∂s_t", terms.Deriv(terms.Loss(t), view.stacked(t)).shape(dims)),
-                     ("∂s_t/∂s_k", terms.Deriv(view.stacked(t), view.stacked(k)).shape(dims)),
-                     (f"∂⁺s_k/∂{self.name_text}", self._explicit_state(k).shape(dims))]  # fmt: skip
+            s = dt.latex_to_text(view.stack_latex)
+            rows += [(f"∂L_t/∂{s}_t", terms.Deriv(terms.Loss(t), view.stacked(t)).shape(dims)),
+                     (f"∂{s}_t/∂{s}_k", terms.Deriv(view.stacked(t), view.stacked(k)).shape(dims)),
+                     (f"∂⁺{s}_k/∂{self.name_text}", self._explicit_state(k).shape(dims))]  # fmt: skip
         return tuple(rows)
 
     # --- concrete T ----------------------------------------------------------------
@@ -350,6 +361,7 @@ class CellBPTT:
         else:
             rule = Rule("the op table's reverse rules from L_t back to θ", r"\text{the op table's reverse rules}")
         steps.append(Step(self.vectorised(), rule))
+        steps = [Step(step.rhs, self._named(step.rule), step.relation) for step in steps]
         notes = ()
         if self.recurrent:
             notes = tuple(f"{_delta_text(view, state)}: see the back-propagated errors above." for state in view.graph.states[:1])
