@@ -225,10 +225,13 @@ class _Lowering:
                 leads_to_state.add(index)
                 stack.extend(nodes[index].args)
         self.phase = {}
+        updates = {graph.defined[state] for state in graph.states}  # always in the loop: they carry the state
         for node in nodes:
             if node.kind != "op":
                 self.phase[node.index] = node.kind
-            elif not node.recurrent:
+            elif node.index in updates:
+                self.phase[node.index] = "loop"
+            elif not any(self.phase[argument] in ("state", "loop", "head") for argument in node.args):
                 self.phase[node.index] = "static"
             elif node.index in leads_to_state:
                 self.phase[node.index] = "loop"
