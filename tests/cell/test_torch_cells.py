@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from tests.cell.cells import TORCH_GRU, TORCH_LSTM, gate_parameters, graph_of, load_export, relative_error, write_spec
+from tests.cell.cells import (
+    TORCH_GRU,
+    TORCH_LSTM,
+    gate_parameters,
+    graph_of,
+    load_export,
+    relative_error,
+    write_spec,
+)
 
 torch = pytest.importorskip("torch")
 
