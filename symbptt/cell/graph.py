@@ -293,7 +293,8 @@ class _Builder:
         for name in (model.input, *model.states, model.output, *model.parameters):
             if name in dimension_names:
                 raise SpecError(f"the dimension {dimension_names[name]} is named {name!r}, like a name of the model; "
-                                "rename one of them", model.key_lines.get("dimensions", model.where))  # fmt: skip
+                                "rename one of them", model.key_lines.get(f"dimension {dimension_names[name]}",
+                                                                          model.where))  # fmt: skip
 
     def _check_shapes_of_results(self) -> None:
         expected = {state: ("d",) for state in self.model.states}

@@ -67,7 +67,7 @@ def read_model_table(table: dict, at, text: str, path: Path, check_type, check_c
         equations_line=line, where=str(path),
         parameter_lines={name: at(name, "model.parameters") for name in parameters},
         key_lines={**{key: at(key, "model") for key in ("state", "output", "input")}, "model": at("model"),
-                   "dimensions": at("dimensions")},
+                   "dimensions": at("dimensions"), **{f"dimension {dim}": at(dim, "dimensions") for dim in "dnk"}},
     )  # fmt: skip
 
 
