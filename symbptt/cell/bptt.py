@@ -140,7 +140,7 @@ def adjoint_derivations(view: CellView) -> list[Derivation]:
             block = view.jacobian(graph.defined[target], graph.previous[state], k + 1)
             if block is not None:
                 # (∂u_{k+1}/∂v_k)ᵀ: a one-factor product, so that the printers put it in parentheses
-                jacobian = terms.Product((terms.Deriv(view.state(target, k + 1), view.state(state, k)),))
+                jacobian = terms.Product((dt.Deriv(view.state(target, k + 1), view.state(state, k)),))
                 pieces.append(terms.Product((terms.Transpose(jacobian),
                                              dt.Adjoint(target, graph.names[target].latex, k + 1, view.state_rows,
                                                         view.single))))  # fmt: skip
@@ -212,18 +212,18 @@ class CellBPTT:
     # --- general t -----------------------------------------------------------------
 
     def _explicit_state(self, step) -> terms.Term:
-        return terms.Deriv(self.view.stacked(step), self.theta, explicit=True)
+        return dt.Deriv(self.view.stacked(step), self.theta, explicit=True)
 
     def _explicit_loss(self, step) -> terms.Term:
-        return terms.Deriv(terms.Loss(step), self.theta, explicit=True)
+        return dt.Deriv(terms.Loss(step), self.theta, explicit=True)
 
     def chain_term(self, step=t) -> terms.Term:
         """∂L_t/∂θ in the lecture's form (symbolic or concrete ``step``)."""
         view = self.view
         parts = []
         if self.recurrent:
-            path = terms.OrderedProduct(terms.Deriv(view.stacked(j + 1), view.stacked(j)), j, k, step - 1, "s")
-            parts.append(terms.Product((terms.Deriv(terms.Loss(step), view.stacked(step)),
+            path = terms.OrderedProduct(dt.Deriv(view.stacked(j + 1), view.stacked(j)), j, k, step - 1, "s")
+            parts.append(terms.Product((dt.Deriv(terms.Loss(step), view.stacked(step)),
                                         terms.Sum(terms.Product((path, self._explicit_state(k))), k, 1, step))))  # fmt: skip
         if self.direct:
             parts.append(self._explicit_loss(step))
@@ -232,7 +232,7 @@ class CellBPTT:
     def general(self) -> Derivation:
         view = self.view
         name, name_latex = self.name_text, self.name_latex
-        lhs = terms.Deriv(terms.Loss(t), self.theta)
+        lhs = dt.Deriv(terms.Loss(t), self.theta)
         steps = []
         through = []
         if self.recurrent:
@@ -240,13 +240,13 @@ class CellBPTT:
         if self.direct:
             through.append(f"{view.at(view.graph.output_node, t)} directly")
         if self.recurrent:
-            first = dt.add([terms.Product((terms.Deriv(terms.Loss(t), view.stacked(t)), terms.Deriv(view.stacked(t), self.theta))),
+            first = dt.add([terms.Product((dt.Deriv(terms.Loss(t), view.stacked(t)), dt.Deriv(view.stacked(t), self.theta))),
                             self._explicit_loss(t) if self.direct else None])  # fmt: skip
             steps.append(Step(first, Rule(f"chain rule: {name} reaches L_t through " + " and ".join(through),  # noqa: E501
                                           rf"\text{{chain rule: }}{name_latex}\text{{ reaches }}L_t\text{{ through the state}}"
                                           + (r"\text{ and the output}" if self.direct else ""))))  # fmt: skip
-            unrolled = dt.add([terms.Product((terms.Deriv(terms.Loss(t), view.stacked(t)),
-                                              terms.Sum(terms.Product((terms.Deriv(view.stacked(t), view.stacked(k)),
+            unrolled = dt.add([terms.Product((dt.Deriv(terms.Loss(t), view.stacked(t)),
+                                              terms.Sum(terms.Product((dt.Deriv(view.stacked(t), view.stacked(k)),
                                                                        self._explicit_state(k))), k, 1, t))),
                                self._explicit_loss(t) if self.direct else None])  # fmt: skip
             steps.append(Step(unrolled, Rule("∂s_t/∂θ = ∂⁺s_t/∂θ + ∂s_t/∂s_{t−1} ∂s_{t−1}/∂θ, unrolled to k = 1",
@@ -299,11 +299,11 @@ class CellBPTT:
     def shape_table(self):
         view = self.view
         dims = self.dims()
-        rows = [(f"∂L_t/∂{self.name_text}", terms.Deriv(terms.Loss(t), self.theta).shape(dims))]
+        rows = [(f"∂L_t/∂{self.name_text}", dt.Deriv(terms.Loss(t), self.theta).shape(dims))]
         if self.recurrent:
             s = dt.latex_to_text(view.stack_latex)
-            rows += [(f"∂L_t/∂{s}_t", terms.Deriv(terms.Loss(t), view.stacked(t)).shape(dims)),
-                     (f"∂{s}_t/∂{s}_k", terms.Deriv(view.stacked(t), view.stacked(k)).shape(dims)),
+            rows += [(f"∂L_t/∂{s}_t", dt.Deriv(terms.Loss(t), view.stacked(t)).shape(dims)),
+                     (f"∂{s}_t/∂{s}_k", dt.Deriv(view.stacked(t), view.stacked(k)).shape(dims)),
                      (f"∂⁺{s}_k/∂{self.name_text}", self._explicit_state(k).shape(dims))]  # fmt: skip
         return tuple(rows)
 
@@ -324,7 +324,7 @@ class CellBPTT:
         return Derivation(
             name=f"expanded_{self.wrt}",
             title=f"∂L/∂{self.name_text} expanded for T = {T}: {len(items)} terms",
-            lhs=terms.Deriv(terms.Loss(), self.theta),
+            lhs=dt.Deriv(terms.Loss(), self.theta),
             steps=(
                 Step(terms.Sum(self.chain_term(t), t, 1, T), Rule("L = Σ_t L_t", r"L = \textstyle\sum_t L_t")),
                 Step(dt.add(items), Rule(f"every t and k written out, Jacobians in chain order: {len(items)} terms",
@@ -347,7 +347,7 @@ class CellBPTT:
 
     def vectorised_derivation(self) -> Derivation:
         view = self.view
-        lhs = terms.Deriv(terms.Loss(), self.theta)
+        lhs = dt.Deriv(terms.Loss(), self.theta)
         steps = [Step(terms.Sum(self.chain_term(t), t, 1, T_step), Rule("L = Σ_t L_t", r"L = \textstyle\sum_t L_t"))]
         if self.recurrent:
             delta = dt.Adjoint(STACK_KEY, view.stack_latex, k, view.stack_rows, True)

@@ -258,8 +258,12 @@ class ElementDerivative:
             texts.append(f"{to_text(PartialD(own, self.theta))} = " + " ".join(to_text(KroneckerDelta(a, b)) for a, b in pairs))
             latexes.append(rf"{to_latex(PartialD(own, self.theta))} = ".replace(r"\frac", r"\tfrac")
                            + " ".join(to_latex(KroneckerDelta(a, b)) for a, b in pairs))
+        if own is None and not getattr(self.theta, "indices", None) and any(
+                definition.num.has(self.theta) for definition in definitions):  # a scalar parameter
+            texts.append(f"∂{to_text(self.theta)}/∂{to_text(self.theta)} = 1")
+            latexes.append(rf"\tfrac{{\partial {to_latex(self.theta)}}}{{\partial {to_latex(self.theta)}}} = 1")
         if not texts:
-            texts.append(f"the rest does not depend on {self.wrt}")
+            texts.append(f"the rest does not depend on {self.view.name_text(self.leaf)}")
             latexes.append(rf"\text{{the rest does not depend on }}{to_latex(self.view.parameter(self.wrt))}")
         return Rule("; ".join(texts), r";\ ".join(latexes))
 
@@ -360,9 +364,10 @@ def collapse_derivation(view: CellView, elements: ElementView, wrt: str, explici
     if pairs:
         steps.append(Step(contracted, Rule("only p = q survives: each term is a column times a row",
                                            r"\text{only } p=q \text{ survives the sum}")))  # fmt: skip
-    else:
-        steps.append(Step(contracted, Rule("no Kronecker delta in p: the sum over p stays (the tensor is not sparse in p)",
-                                           r"\text{no }\delta_{pq}\text{: the sum over }p\text{ stays}")))  # fmt: skip
+    else:  # no δ_pq: the tensor is dense in p and the sum stays
+        steps[-1] = Step(second, Rule("the explicit tensor, element by element (derived above); no Kronecker delta "
+                                      "in p, so the sum over p stays", r"\text{no }\delta_{pq}\text{: the sum over }p"
+                                      r"\text{ stays}"))  # fmt: skip
     return Derivation(name=f"collapse_{wrt}", title=f"The explicit tensor collapses: ∂L_t/∂{view.name_text(graph.parameter_nodes[wrt])} element by element",
                       lhs=PartialD(loss, theta), steps=tuple(steps))  # fmt: skip
 

@@ -116,6 +116,25 @@ class Named(terms.Term):
         return f"{base}_{inner}" if len(inner) == 1 else f"{base}_{{{inner}}}"
 
 
+@dataclass(frozen=True)
+class Deriv(terms.Deriv):
+    """∂num/∂den as :class:`symbptt.terms.Deriv` (same name: printed the same), and also by a
+    scalar parameter: ∂u/∂α has the shape of u."""
+
+    def shape(self, dims):
+        if self.den.shape(dims).rank == 0:
+            return self.num.shape(dims)
+        return super().shape(dims)
+
+    def subs(self, mapping):
+        return Deriv(self.num.subs(mapping), self.den.subs(mapping), self.explicit)
+
+
+def is_scalar(term) -> bool:
+    """A number or a scalar parameter (α of α h_{t−1})."""
+    return isinstance(term, terms.Scalar) or (isinstance(term, Named) and term.rows is None)
+
+
 def precedence_of(term) -> int:
     if isinstance(term, OpTerm):
         return OPS[term.op].precedence
@@ -433,10 +452,10 @@ def product(factors) -> terms.Term:
                 eye = part
             else:
                 kept.append(part)
+    if eye is not None and all(is_scalar(part) for part in kept):
+        kept.append(eye)  # α I stays a matrix
     if not kept:
-        if eye is None:
-            raise SymbpttError("an empty product needs its size", "derive")
-        kept = [eye]
+        raise SymbpttError("an empty product needs its size", "derive")
     merged = []
     for part in kept:  # diag(u) diag(v) = diag(u ⊙ v)
         if merged and isinstance(part, terms.Diag) and isinstance(merged[-1], terms.Diag):
@@ -551,7 +570,9 @@ def paths_factored(paths: list[list]) -> list[list]:
                 eye = factor
             else:
                 kept.append(factor)
-        normal.append((sign, kept or ([eye] if eye is not None else [])))
+        if eye is not None and all(is_scalar(part) for part in kept):
+            kept.append(eye)  # α I stays a matrix
+        normal.append((sign, kept))
     changed = True
     while changed:
         changed = False

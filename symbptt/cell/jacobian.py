@@ -348,18 +348,18 @@ def state_jacobian_derivations(view: CellView) -> list[Derivation]:
         out.append(Derivation(
             name="jacobian",
             title=f"The state Jacobian J_k = ∂{view.at(target, k)}/∂{view.at(source, k)}",
-            lhs=terms.Deriv(view.state(state, k), view.term(source, k)),
+            lhs=dt.Deriv(view.state(state, k), view.term(source, k)),
             steps=(Step(value, _path_rule_latex(view, source, target)),),
             shapes=((f"∂{view.at(target, k)}/∂{view.at(source, k)}", shape),) if shape else (),
         ))  # fmt: skip
         return out
-    blocks = dt.Block(tuple(tuple(terms.Deriv(view.state(u, k), view.term(graph.previous[v], k)) for v in graph.states)
+    blocks = dt.Block(tuple(tuple(dt.Deriv(view.state(u, k), view.term(graph.previous[v], k)) for v in graph.states)
                             for u in graph.states))  # fmt: skip
     names = ", ".join(graph.names[state].with_time("k") for state in graph.states)
     out.append(Derivation(
         name="jacobian",
         title=f"The block state Jacobian J_k = ∂s_k/∂s_{{k−1}}, s_k = ({dt.latex_to_text(names)})",
-        lhs=terms.Deriv(view.stacked(k), view.stacked(k - 1)),
+        lhs=dt.Deriv(view.stacked(k), view.stacked(k - 1)),
         steps=(Step(blocks, Rule("one block per pair of states: row = state at k, column = state at k−1",
                                  r"\text{one block per pair of states}")),),
         shapes=(("∂s_k/∂s_{k−1}", shape),) if shape else (),
@@ -368,7 +368,7 @@ def state_jacobian_derivations(view: CellView) -> list[Derivation]:
         for v in graph.states:
             source, target = graph.previous[v], graph.defined[u]
             value = view.jacobian(target, source)
-            lhs = terms.Deriv(view.state(u, k), view.term(source, k))
+            lhs = dt.Deriv(view.state(u, k), view.term(source, k))
             if value is None:
                 step = Step(dt.Zero(view.state_rows, view.state_rows),
                             Rule(f"no path from {view.at(source, k)} to {view.at(target, k)} in the step graph",
@@ -422,14 +422,14 @@ def loss_by_state_derivations(view: CellView) -> list[Derivation]:
     for state in graph.states:
         update = graph.defined[state]
         value = view.loss_by_state(state, t)
-        lhs = terms.Deriv(terms.Loss(t), view.state(state, t))
+        lhs = dt.Deriv(terms.Loss(t), view.state(state, t))
         if value is None:
             steps = (Step(dt.Zero(1, view.state_rows),
                           Rule(f"L_t does not read {view.at(update, t)} directly (the other states held)",
                                r"\text{$L_t$ does not read it directly}")),)  # fmt: skip
         else:
-            chain = terms.Product((terms.Deriv(terms.Loss(t), view.term(output, t)),
-                                   terms.Deriv(view.term(output, t), view.state(state, t))))  # fmt: skip
+            chain = terms.Product((dt.Deriv(terms.Loss(t), view.term(output, t)),
+                                   dt.Deriv(view.term(output, t), view.state(state, t))))  # fmt: skip
             steps = (Step(chain, Rule(f"chain rule through {view.at(output, t)}",
                                       rf"\text{{chain rule through }}{to_latex(view.term(output, t))}")),
                      Step(value, Rule(residual_rule.text + "; " + _path_rule_latex_text(view, update, output),

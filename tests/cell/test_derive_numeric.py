@@ -26,7 +26,7 @@ STEPS = 4
 EPS = 1e-6
 
 SQUARED_TANH = """
-title = "A two-state cell with a squared error, written for this test"
+title = "A two-state cell with a squared error and a scalar parameter, written for this test"
 [model]
 name = "pair"
 input = "x"
@@ -35,7 +35,7 @@ output = "y"
 loss = "squared-error"
 equations = '''
 g_t = \\sigma(A x_t + B h_{t-1} + e)
-m_t = g_t \\odot m_{t-1} + (1 - g_t) \\odot \\tanh(C x_t)
+m_t = g_t \\odot m_{t-1} + (1 - g_t) \\odot \\tanh(C x_t) - \\alpha m_{t-1}
 h_t = \\tanh(D m_t + E h_{t-1}) - 0.5 h_{t-1}
 y_t = F h_t + \\exp(G m_t)
 '''
@@ -48,6 +48,7 @@ D = ["d", "d"]
 E = ["d", "d"]
 F = ["k", "d"]
 G = ["k", "d"]
+alpha = []
 [dimensions]
 d = "d"
 n = "n"
