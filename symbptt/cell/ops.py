@@ -182,6 +182,9 @@ class relu(sp.Function):
     def _latex(self, printer, exp=None):
         return rf"\operatorname{{relu}}\left({printer._print(self.args[0])}\right)"
 
+    def _text(self, printer):
+        return f"relu({printer._print(self.args[0])})"
+
 
 class relu_prime(sp.Function):
     """relu'(x): 1 where x > 0, else 0 (the value 0 is taken at x = 0, as autograd does)."""
@@ -193,6 +196,9 @@ class relu_prime(sp.Function):
 
     def _latex(self, printer, exp=None):
         return rf"\operatorname{{relu}}'\left({printer._print(self.args[0])}\right)"
+
+    def _text(self, printer):
+        return f"relu'({printer._print(self.args[0])})"
 
 
 # ------------------------------------------------------------------ the record
