@@ -113,15 +113,17 @@ def _combine(view: CellView, expr, args, step) -> terms.Term:
 def adjoint_rules(view: CellView) -> dict:
     """Per state u: (δ^u_T, δ^u_k, k, T) as terms; δ^u_k uses the δ's of step k+1."""
     graph = view.graph
-    _, from_loss = step_adjoints(view, output_seed(view), frozenset(view.updates))
+    through_output, from_loss = step_adjoints(view, output_seed(view), frozenset(view.updates))
     next_step, _ = step_adjoints(view, state_seeds(view))
     rules = {}
     for state in graph.states:
         update, leaf = graph.defined[state], graph.previous[state]
         own = to_term(view, from_loss[update], k) if update in from_loss else None
         carried = to_term(view, next_step[leaf], k + 1) if leaf in next_step else None
+        # an output that reads the state before (o_{k+1} = V f_{k+1}): L_{k+1} reads u_k directly
+        next_loss = to_term(view, through_output[leaf], k + 1) if leaf in through_output else None
         last = to_term(view, from_loss[update], T_step) if update in from_loss else dt.Zero(view.state_rows, 1)
-        rule = dt.add([own, carried]) or dt.Zero(view.state_rows, 1)
+        rule = dt.add([own, next_loss, carried]) or dt.Zero(view.state_rows, 1)
         rules[state] = (last, rule, k, T_step)
     return rules
 
@@ -136,6 +138,9 @@ def adjoint_derivations(view: CellView) -> list[Derivation]:
         delta = dt.Adjoint(state, graph.names[state].latex, k, view.state_rows, view.single)
         own = view.loss_by_state(state, k)
         pieces = [dt.transpose(own) if own is not None else None]
+        if view.loss_by_previous(state, k + 1) is not None:
+            loss_next = terms.Product((dt.Deriv(terms.Loss(k + 1), view.state(state, k), explicit=True),))
+            pieces.append(terms.Transpose(loss_next))
         for target in graph.states:
             block = view.jacobian(graph.defined[target], graph.previous[state], k + 1)
             if block is not None:
@@ -217,6 +222,12 @@ class CellBPTT:
     def _explicit_loss(self, step) -> terms.Term:
         return dt.Deriv(terms.Loss(step), self.theta, explicit=True)
 
+    def _through_previous(self, step) -> bool:
+        """Whether ∂L_t/∂θ has the term through s_{t−1} (an output that reads the state before)."""
+        if not (self.recurrent and self.view.output_reads_previous):
+            return False
+        return not (isinstance(step, int) and step < 2)
+
     def chain_term(self, step=t) -> terms.Term:
         """∂L_t/∂θ in the lecture's form (symbolic or concrete ``step``)."""
         view = self.view
@@ -225,6 +236,10 @@ class CellBPTT:
             path = terms.OrderedProduct(dt.Deriv(view.stacked(j + 1), view.stacked(j)), j, k, step - 1, "s")
             parts.append(terms.Product((dt.Deriv(terms.Loss(step), view.stacked(step)),
                                         terms.Sum(terms.Product((path, self._explicit_state(k))), k, 1, step))))  # fmt: skip
+        if self._through_previous(step):
+            path = terms.OrderedProduct(dt.Deriv(view.stacked(j + 1), view.stacked(j)), j, k, step - 2, "s")
+            parts.append(terms.Product((dt.Deriv(terms.Loss(step), view.stacked(step - 1), explicit=True),
+                                        terms.Sum(terms.Product((path, self._explicit_state(k))), k, 1, step - 1))))  # fmt: skip
         if self.direct:
             parts.append(self._explicit_loss(step))
         return dt.add(parts)
@@ -240,7 +255,12 @@ class CellBPTT:
         if self.direct:
             through.append(f"{view.at(view.graph.output_node, t)} directly")
         if self.recurrent:
+            previous = self._through_previous(t)
+            if previous:
+                through.insert(1, "s_{t−1}")
+            before = dt.Deriv(terms.Loss(t), view.stacked(t - 1), explicit=True)
             first = dt.add([terms.Product((dt.Deriv(terms.Loss(t), view.stacked(t)), dt.Deriv(view.stacked(t), self.theta))),
+                            terms.Product((before, dt.Deriv(view.stacked(t - 1), self.theta))) if previous else None,
                             self._explicit_loss(t) if self.direct else None])  # fmt: skip
             steps.append(Step(first, Rule(f"chain rule: {name} reaches L_t through " + " and ".join(through),  # noqa: E501
                                           rf"\text{{chain rule: }}{name_latex}\text{{ reaches }}L_t\text{{ through the state}}"
@@ -248,6 +268,9 @@ class CellBPTT:
             unrolled = dt.add([terms.Product((dt.Deriv(terms.Loss(t), view.stacked(t)),
                                               terms.Sum(terms.Product((dt.Deriv(view.stacked(t), view.stacked(k)),
                                                                        self._explicit_state(k))), k, 1, t))),
+                               terms.Product((before, terms.Sum(terms.Product((
+                                   dt.Deriv(view.stacked(t - 1), view.stacked(k)), self._explicit_state(k))), k, 1, t - 1)))
+                               if previous else None,
                                self._explicit_loss(t) if self.direct else None])  # fmt: skip
             steps.append(Step(unrolled, Rule("∂s_t/∂θ = ∂⁺s_t/∂θ + ∂s_t/∂s_{t−1} ∂s_{t−1}/∂θ, unrolled to k = 1",
                                              r"\tfrac{\partial s_t}{\partial \theta} = \tfrac{\partial^{+} s_t}{\partial \theta} + \tfrac{\partial s_t}{\partial s_{t-1}}\tfrac{\partial s_{t-1}}{\partial \theta}\text{, unrolled}")))  # fmt: skip
@@ -273,6 +296,10 @@ class CellBPTT:
         jac = view.jacobian_at(j + 1)
         path = terms.OrderedProduct(jac, j, k, t - 1, "s")
         parts = [terms.Product((loss_row, terms.Sum(terms.Product((path, self._explicit_state(k))), k, 1, t)))]
+        if self._through_previous(t):
+            before = terms.OrderedProduct(jac, j, k, t - 2, "s")
+            parts.append(terms.Product((view.loss_by_previous_stack(t),
+                                        terms.Sum(terms.Product((before, self._explicit_state(k))), k, 1, t - 1))))  # fmt: skip
         if self.direct:
             parts.append(self.output_part(t))
         return dt.add(parts)
@@ -313,11 +340,16 @@ class CellBPTT:
         _check_steps(T)
         out = []
         for step in range(1, T + 1):
-            out.extend(_distribute(self.chain_term(t).subs({t: step}).expand()))
+            out.extend(self.terms_at(step))
         return out
 
+    def terms_at(self, step: int) -> list[terms.Term]:
+        """The terms of ∂L_step/∂θ at a concrete step, each an ordered product."""
+        return _distribute(self.chain_term(step).expand())
+
     def term_count(self, T: int) -> int:
-        return (T * (T + 1) // 2 if self.recurrent else 0) + (T if self.direct else 0)
+        before = T * (T - 1) // 2 if self._through_previous(t) else 0
+        return (T * (T + 1) // 2 if self.recurrent else 0) + before + (T if self.direct else 0)
 
     def expanded_derivation(self, T: int) -> Derivation:
         items = self.expanded(T)

@@ -40,7 +40,6 @@ class CellDerivations:
 def derive_cell(graph, parameters=None, T: int = 3) -> CellDerivations:
     """The derivations of ``graph`` for ``parameters`` (default: all of the cell's)."""
     view = CellView(graph)
-    view.check_supported()
     elements = ElementView(view)
     shared = [*loss_by_state_derivations(view), *state_jacobian_derivations(view), *adjoint_derivations(view)]
     by_parameter = {}

@@ -353,6 +353,17 @@ def collapse_derivation(view: CellView, elements: ElementView, wrt: str, explici
     rows = view.state_rows
     first = sp.Sum(sp.Add(*symbolic), (p, 1, rows), (k, 1, t))
     second = sp.Sum(sp.Add(*substituted), (p, 1, rows), (k, 1, t))
+    if view.output_reads_previous:  # L_t also reads s_{t−1}: its part sums over k ≤ t − 1
+        before_symbolic, before_substituted = [], []
+        for derivation in explicit:
+            state_entry = derivation.lhs.num
+            state_base = state_entry.base
+            previous = stack if not view.single else state_base[t]
+            entry = Entry((PartialD(loss, previous.base[t - 1], True), PartialD(previous.base[t - 1], state_base[k])), p)
+            before_symbolic.append(entry * PartialD(state_entry, theta, True))
+            before_substituted.append(entry * derivation.result)
+        first += sp.Sum(sp.Add(*before_symbolic), (p, 1, rows), (k, 1, t - 1))
+        second += sp.Sum(sp.Add(*before_substituted), (p, 1, rows), (k, 1, t - 1))
     contracted, pairs = contract_deltas(second, {**ranges, p: (1, rows)})
     steps = [
         Step(first, Rule("the row · tensor product contracts the tensor's first index p"

@@ -322,15 +322,24 @@ class CellView:
             rows.append(value if value is not None else dt.Zero(1, self.state_rows))
         return rows[0] if self.single else dt.Block((tuple(rows),))
 
-    def check_supported(self) -> None:
-        """The BPTT form assumes L_t reads s_t alone: no path from a state at t−1 to o_t that
-        avoids every state update (o_t = V f_t would make L_t depend on s_{t−1} directly)."""
-        blocked = frozenset(self.updates)
-        for leaf in self.graph.previous.values():
-            if self.paths(leaf, self.graph.output_node, blocked):
-                raise SymbpttError(
-                    f"the output reads {self.at(leaf, t)} other than through the new states; the BPTT sum "
-                    "is derived for outputs that read the states of their own step", "derive")  # fmt: skip
+    def loss_by_previous(self, state: str, step) -> terms.Term | None:
+        """∂⁺L_step/∂u_{step−1}: the output reading the state before other than through the new
+        states (o_t = V f_t with f_t a gate); None for the usual cell, whose output reads s_t only."""
+        inner = self.jacobian(self.graph.output_node, self.graph.previous[state], step, frozenset(self.updates))
+        if inner is None:
+            return None
+        return dt.product((terms.Transpose(self.output_residual(step)), inner))
+
+    @property
+    def output_reads_previous(self) -> bool:
+        return any(self.loss_by_previous(state, t) is not None for state in self.graph.states)
+
+    def loss_by_previous_stack(self, step) -> terms.Term:
+        rows = []
+        for state in self.graph.states:
+            value = self.loss_by_previous(state, step)
+            rows.append(value if value is not None else dt.Zero(1, self.state_rows))
+        return rows[0] if self.single else dt.Block((tuple(rows),))
 
 
 # --------------------------------------------------------------------- derivations

@@ -96,10 +96,7 @@ def _groups(item, lecture: CellLecture):
     from symbptt.cell.bptt import CellBPTT
 
     chain_ = CellBPTT(lecture.derived.view, name)
-    groups = []
-    for step in range(1, lecture.derived.T + 1):
-        groups.append((step if chain_.recurrent else 0) + (1 if chain_.direct else 0))
-    return groups
+    return [len(chain_.terms_at(step)) for step in range(1, lecture.derived.T + 1)]
 
 
 def equations_block(lecture: CellLecture) -> str:
@@ -294,7 +291,7 @@ def notes(lecture: CellLecture) -> str:
         r"\maketitle",
         "",
         r"\section{The cell and its notation}",
-        "One step of the cell, from the state at $t-1$ and the input $x_t$:",
+        rf"One step of the cell, from the state at $t-1$ and the input ${to_latex(view.term(lecture.graph.input_node, t))}$:",
         equations_block(lecture),
         preactivations_line(lecture),
         loss_line(lecture),

@@ -57,6 +57,36 @@ T = 3
 """
 
 
+# An output that reads a gate, so L_t depends on h_{t−1} other than through h_t.
+PEEK = """
+title = "An output that reads a gate, written for this test"
+[model]
+name = "peek"
+input = "x"
+state = ["h"]
+output = "o"
+loss = "cross-entropy"
+equations = '''
+f_t = \\sigma(W_f x_t + U_f h_{t-1} + b_f)
+h_t = f_t \\odot \\tanh(W x_t + U h_{t-1})
+o_t = V h_t + P f_t
+'''
+[model.parameters]
+W_f = ["d", "n"]
+U_f = ["d", "d"]
+b_f = ["d"]
+W = ["d", "n"]
+U = ["d", "d"]
+V = ["k", "d"]
+P = ["k", "d"]
+[dimensions]
+d = "d"
+n = "n"
+k = "k"
+T = 3
+"""
+
+
 @pytest.fixture(scope="module")
 def pair_spec(tmp_path_factory):
     path = tmp_path_factory.mktemp("cells") / "pair.toml"
@@ -65,7 +95,17 @@ def pair_spec(tmp_path_factory):
 
 
 def _graph(name, pair_spec):
+    if name == "peek":
+        return graph_from_spec(str(_write(pair_spec, "peek.toml", PEEK)))
     return graph_from_spec(pair_spec if name == "pair" else name)
+
+
+def _write(beside: str, name: str, text: str):
+    from pathlib import Path
+
+    path = Path(beside).with_name(name)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def _problem(graph, seed=0):
@@ -94,7 +134,7 @@ def _loss(graph, params, xs, ys, state0):
     return float(forward(graph, params, xs, ys, state0).loss)
 
 
-CELLS = ["rnn-equations", "gru", "lstm", "linear-rnn", "pair"]
+CELLS = ["rnn-equations", "gru", "lstm", "linear-rnn", "pair", "peek"]
 
 
 @pytest.mark.parametrize("name", CELLS)
@@ -174,7 +214,7 @@ def _element_value(expr, view, ctx, step):
     return complex(expr.xreplace(values).evalf()).real
 
 
-@pytest.mark.parametrize("name,parameter", [("gru", "W_r"), ("lstm", "U_f"), ("rnn-equations", "W"), ("pair", "A")])
+@pytest.mark.parametrize("name,parameter", [("gru", "W_r"), ("lstm", "U_f"), ("rnn-equations", "W"), ("pair", "A"), ("peek", "U_f")])
 def test_element_formula_of_the_explicit_tensor(name, parameter, pair_spec):
     graph = _graph(name, pair_spec)
     view = CellView(graph)
