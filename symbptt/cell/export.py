@@ -50,7 +50,12 @@ def _labels(value):
 
 
 def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))  # exp overflows to inf for x < -709: σ = 0, as it should
+    # 1 / (1 + exp(−x)); exp overflows to inf for x < −709: σ = 0, as it should. The first
+    # pass makes a fresh contiguous array (x may be a slice of a block); the rest work in place.
+    y = np.negative(x)
+    np.exp(y, out=y)
+    y += 1.0
+    return np.reciprocal(y, out=y)
 
 
 def _quiet():
@@ -504,8 +509,7 @@ class _Lowering:
             if not statics[0]:
                 continue
             block = f"Z{vector}"
-            parts = [" + ".join(self.full(term) for term in terms) for terms in statics]
-            self.emit(f"{block} = _concat([{', '.join(f'_broadcast({part}, (T, B, {self.full(terms[0])}.shape[-1]))' if all(self.phase[term] == 'parameter' for term in terms) else part for part, terms in zip(parts, statics, strict=True))}], 2)")
+            self._static_block(block, statics)
             lines = [f"m{vector} = {self.step(vector)} @ {name}.T", f"e{vector} = {block}[t] + m{vector}"]
             for member, end in zip(members, ends, strict=True):
                 chain = member
@@ -546,6 +550,37 @@ class _Lowering:
                 position += run
             lines_at[min(members)] = lines
         return lines_at
+
+    def _static_block(self, block: str, statics: list) -> None:
+        """Z = the static terms of each member side by side, (T, B, Σ rows), computed once.
+
+        When each member's first term is the same-position part of one stacked static
+        product (the gates' input products) and the rest are parameter vectors (biases),
+        Z is that product plus the stacked biases: no part is copied.
+        """
+        nodes = self.graph.nodes
+        firsts = [terms[0] for terms in statics]
+        for vector, (_name, spans) in self.groups["static"].items():
+            if [member for member, _, _ in spans] != firsts:
+                continue
+            rest = [terms[1:] for terms in statics]
+            if not all(self.phase[term] == "parameter" and len(nodes[term].shape) == 1 for terms in rest for term in terms):
+                break
+            if all(rest):
+                biases = ", ".join(" + ".join(self.full(term) for term in terms) for terms in rest)
+                self.emit(f"{block} = (M{vector} + _concat([{biases}], 0)).reshape(T, B, -1)")
+                return
+            if not any(rest):
+                self.emit(f"{block} = M{vector}.reshape(T, B, -1)")
+                return
+            break
+        parts = []
+        for terms in statics:
+            part = " + ".join(self.full(term) for term in terms)
+            if all(self.phase[term] == "parameter" for term in terms):
+                part = f"_broadcast({part}, (T, B, {self.full(terms[0])}.shape[-1]))"
+            parts.append(part)
+        self.emit(f"{block} = _concat([{', '.join(parts)}], 2)")
 
     def _full_node(self, index: int, groups: dict, done: set) -> None:
         node = self.graph.nodes[index]
