@@ -1,13 +1,15 @@
 """Cells as equations: the exported LSTM against torch.nn.LSTM, and the reverse-mode program's build time.
 
-Run:  OMP_NUM_THREADS=1 python benchmarks/bench_cells.py [--threads N] [--repeat R]
+Run:  python benchmarks/bench_cells.py [--threads N] [--repeat R]   (sets the BLAS thread variables itself)
 
 1. ``symbptt export lstm --backend numpy``'s ``loss_and_grads`` against torch.nn.LSTM
    + a linear output + summed cross-entropy, forward and backward, on the CPU in
    float64, with the same number of threads for NumPy's BLAS and torch, at
    d = 64, B = 32 and d = 256, B = 1 (T = 64, n = k = 16). The two compute the same
    loss from the same weights (checked before timing). Ratio < 1: the export is faster.
-2. The reverse-mode program (``derive --explicit``) of the LSTM at d = 64, n = k = 8
+2. The lecture's RNN written as equations (``rnn-equations``), exported by the same generic
+   lowering, against the hand-written NumPy BPTT of benchmarks/baselines.py.
+3. The reverse-mode program (``derive --explicit``) of the LSTM at d = 64, n = k = 8
    for T = 8 and T = 64: build time and its growth in T.
 Prints ratios in one run; results are recorded in benchmarks/RESULTS.md.
 """
@@ -33,6 +35,7 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = str(_THREADS)  # before NumPy loads its BLAS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 
@@ -86,10 +89,36 @@ def compare(d: int, B: int, T: int, n: int, k: int, repeat: int, module) -> tupl
         return loss
 
     ours, _ = module.loss_and_grads(params, xs, ys)
-    theirs = float(torch_step())
+    theirs = float(torch_step().detach())
     assert abs(ours - theirs) <= 1e-9 * abs(theirs), (ours, theirs)
-    exported = best_of(lambda: module.loss_and_grads(params, xs, ys), repeat)
-    reference = best_of(torch_step, repeat)
+    # interleaved, best of each: a busy machine slows both alike
+    exported, reference = float("inf"), float("inf")
+    for _ in range(repeat):
+        exported = min(exported, best_of(lambda: module.loss_and_grads(params, xs, ys), 1))
+        reference = min(reference, best_of(torch_step, 1))
+    return exported, reference
+
+
+def rnn_against_handwritten(d: int, B: int, repeat: int) -> tuple[float, float]:
+    """The lecture's RNN written as equations (rnn-equations), exported generically, against the
+    hand-written NumPy BPTT the RNN export is measured against (benchmarks/baselines.py)."""
+    from baselines import handwritten_numpy_bptt
+
+    graph = graph_from_spec("rnn-equations")
+    module = types.ModuleType("exported_rnn")
+    exec(compile(export_source(graph, "numpy"), "exported_rnn", "exec"), module.__dict__)  # our own generated code
+    rng = np.random.default_rng(1)
+    n = k = d
+    params = {"W": rng.normal(size=(d, d)) * 0.3, "U": rng.normal(size=(d, n)) * 0.3,
+              "V": rng.normal(size=(k, d)) * 0.3, "b": rng.normal(size=d), "c": rng.normal(size=k)}  # fmt: skip
+    xs, ys = rng.normal(size=(B, 64, n)), rng.integers(0, k, size=(B, 64))
+    ours, _ = module.loss_and_grads(params, xs, ys)
+    theirs, _ = handwritten_numpy_bptt(params, xs, ys)
+    assert abs(ours - theirs) <= 1e-9 * abs(theirs), (ours, theirs)
+    exported, reference = float("inf"), float("inf")
+    for _ in range(repeat):
+        exported = min(exported, best_of(lambda: module.loss_and_grads(params, xs, ys), 1))
+        reference = min(reference, best_of(lambda: handwritten_numpy_bptt(params, xs, ys), 1))
     return exported, reference
 
 
@@ -108,7 +137,7 @@ def program_times(repeat: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1, help="BLAS and torch threads (default 1)")
-    parser.add_argument("--repeat", type=int, default=5, help="timed runs; the best counts (default 5)")
+    parser.add_argument("--repeat", type=int, default=15, help="timed runs, interleaved; the best counts (default 15)")
     args = parser.parse_args()
     import torch
 
@@ -119,6 +148,10 @@ def main() -> None:
         exported, reference = compare(d, B, 64, 16, 16, args.repeat, module)
         print(f"LSTM d={d:4} B={B:3} T=64 n=k=16: export {exported * 1e3:8.2f} ms  torch.nn.LSTM {reference * 1e3:8.2f} ms"
               f"  ratio {exported / reference:5.2f}x")  # fmt: skip
+    for d, B in ((64, 32), (256, 1)):
+        exported, reference = rnn_against_handwritten(d, B, args.repeat)
+        print(f"RNN  d={d:4} B={B:3} T=64 n=k=d:  generic export {exported * 1e3:8.2f} ms  hand-written "
+              f"{reference * 1e3:8.2f} ms  ratio {exported / reference:5.2f}x")  # fmt: skip
     times = program_times(args.repeat)
     (t8, size8), (t64, size64) = times[8], times[64]
     print(f"reverse-mode program, LSTM d=64 n=k=8: T=8 {t8:.3f} s ({size8} assignments), "
