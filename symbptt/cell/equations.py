@@ -29,6 +29,7 @@ from lark.exceptions import (
 from symbptt.errors import ParseError
 
 MAX_EQUATIONS_CHARS = 20_000
+MAX_DEPTH = 200  # terms and parentheses in one equation: the trees are walked recursively
 TIMES = ("t", "t-1")
 
 
@@ -103,6 +104,11 @@ def parse_equations(text: str) -> list[Equation]:
         raise ParseError(f"the equations are {len(text)} characters, more than {MAX_EQUATIONS_CHARS}", "1:1")
     if not text.strip():
         raise ParseError("there are no equations: write one per line, e.g. h_t = \\tanh(W h_{t-1} + U x_t + b)", "1:1")
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        terms = line.count("+") + line.count("-") + line.count("(") + line.count(r"\odot")
+        if terms > MAX_DEPTH:
+            raise ParseError(f"the equation has {terms} terms and parentheses, more than {MAX_DEPTH}",
+                             f"{line_number}:1")  # fmt: skip
     try:
         tree = _parser().parse(text)
     except UnexpectedCharacters as error:
@@ -122,6 +128,9 @@ def parse_equations(text: str) -> list[Equation]:
         raise ParseError("the equations do not parse", f"{getattr(error, 'line', 1)}:{getattr(error, 'column', 1)}") from None
     try:
         return _Build(text).transform(tree)
+    except RecursionError:
+        raise ParseError(f"an equation is nested or chained too deeply (at most about {MAX_DEPTH} terms "
+                         "or parentheses)", "1:1") from None
     except VisitError as error:
         if isinstance(error.orig_exc, ParseError):
             raise error.orig_exc from None

@@ -20,6 +20,7 @@ from symbptt.errors import ParseError, ShapeError, SpecError
 
 LOSSES = ("cross-entropy", "squared-error")
 DIMENSION_LETTERS = ("d", "n", "k")
+MAX_EQUATIONS = 100
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,11 @@ def _number_latex(value: float) -> str:
 
 def build_graph(model: CellModel, dimensions: dict | None = None) -> StepGraph:
     """Parse ``model.equations`` and build the step graph, or raise a one-line error."""
-    return _Builder(model, dict(dimensions or {"d": "d", "n": "n", "k": "k"})).build()
+    try:
+        return _Builder(model, dict(dimensions or {"d": "d", "n": "n", "k": "k"})).build()
+    except RecursionError:
+        raise SpecError(f"the equations depend on each other too deeply (at most {MAX_EQUATIONS} equations)",
+                        model.where) from None
 
 
 class _Builder:
@@ -236,6 +241,9 @@ class _Builder:
         except ParseError as error:
             line, column = (int(part) for part in error.where.split(":"))
             raise ParseError(error.what, self.at(Position(line, column, ""))) from None
+        if len(equations) > MAX_EQUATIONS:
+            raise SpecError(f"{len(equations)} equations are more than {MAX_EQUATIONS}",
+                            self.at(equations[MAX_EQUATIONS].position))  # fmt: skip
         self.equations = {}
         for equation in equations:
             key = equation.name.key
