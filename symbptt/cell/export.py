@@ -201,6 +201,30 @@ def _sum_rows(a):
 }
 
 
+# Plain Python on .shape: the same in every backend. A wrong shape is a ValueError that names
+# the argument and what was expected, before any arithmetic.
+_CHECK_SHAPES = '''def _check_shapes(params, xs, ys):
+    missing = [name for name in PARAMETERS if name not in params]
+    if missing:
+        raise ValueError(f"params lacks {', '.join(missing)} (expected {', '.join(PARAMETERS)})")
+    sizes = {}
+    for name, shape in PARAMETERS.items():
+        actual = tuple(params[name].shape)
+        if len(actual) != len(shape):
+            raise ValueError(f"params[{name!r}] must have shape {shape}, got {actual}")
+        for part, size in zip(shape, actual):
+            expected = sizes.setdefault(part, size) if isinstance(part, str) else part
+            if size != expected:
+                raise ValueError(f"params[{name!r}] has shape {actual}, but {part} = {expected} elsewhere")
+    if xs.ndim not in (2, 3) or ("n" in sizes and xs.shape[-1] != sizes["n"]):
+        raise ValueError(f"xs must be (T, n) or (B, T, n) with n = {sizes.get('n')}, got {tuple(xs.shape)}")
+    lead = tuple(xs.shape[:-1])
+    expected = lead if LOSS == "cross-entropy" else lead + ((sizes["k"],) if "k" in sizes else tuple(ys.shape[-1:]))
+    if tuple(ys.shape) != expected:
+        what = "integer labels" if LOSS == "cross-entropy" else "targets"
+        raise ValueError(f"ys must be {what} of shape {expected}, got {tuple(ys.shape)}")'''
+
+
 @dataclass(frozen=True)
 class ExportInfo:
     spec: str
@@ -314,6 +338,9 @@ class _Lowering:
             f"LOSS = {model.loss!r}",
             "",
             "",
+            *_CHECK_SHAPES.splitlines(),
+            "",
+            "",
         ]
         body = _drop_unused_lists(self.lines)
         return "\n".join(header) + _PREAMBLES[self.backend] + "\n".join(constants) + "\n".join(body) + "\n"
@@ -333,6 +360,8 @@ class _Lowering:
         for name in model.parameters:
             self.emit(f"p_{name} = _array(params[{name!r}], like)")
         self.emit("xs = _array(xs, like)")
+        self.emit("ys = _labels(ys)" if model.loss == "cross-entropy" else "ys = _array(ys, like)")
+        self.emit("_check_shapes(params, xs, ys)")
         self.emit("batched = xs.ndim == 3")
         self.emit("if not batched:")
         self.emit("xs = xs[None]", 2)
@@ -342,16 +371,19 @@ class _Lowering:
         self.emit(f"d = {self._state_size()}")
         self.emit("if state0 is None:")
         self.emit("state0 = {}", 2)
+        self.emit("elif not isinstance(state0, dict):")
         if len(graph.states) == 1:
-            self.emit("elif not isinstance(state0, dict):")
             self.emit(f"state0 = {{{graph.states[0]!r}: state0}}", 2)
+        else:
+            self.emit(f"raise ValueError('state0 must be None or a dict {{state: array}} for the states "
+                      f"{', '.join(graph.states)}')", 2)  # fmt: skip
+        self.emit("for name in state0:")
+        self.emit("if name not in STATES or tuple(state0[name].shape[-1:]) != (d,) or state0[name].ndim not in (1, 2):", 2)
+        self.emit("raise ValueError(f'state0[{name!r}] must be a state of STATES, shaped (d,) or (B, d) with d = {d}')", 3)
         for state in graph.states:
             self.emit(f"s0_{state} = _array(state0[{state!r}], like) if {state!r} in state0 else _zeros((B, d), like)")
             self.emit(f"s0_{state} = s0_{state} if s0_{state}.ndim == 2 else _broadcast(s0_{state}, (B, d))")
-        if model.loss == "cross-entropy":
-            self.emit("Y = _time_major(_labels(ys))")
-        else:
-            self.emit("Y = _time_major(_array(ys, like))")
+        self.emit("Y = _time_major(ys)")
         self._forward()
         self._backward()
 

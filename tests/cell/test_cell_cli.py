@@ -72,3 +72,22 @@ def test_check_agrees(new_cell):
     out = symbptt("check", str(new_cell), "--backend", "program", "--backend", "numpy", "--trials", "4")
     assert out.strip().endswith("all agree")
     assert "autograd" in out
+
+
+def test_export_names_a_wrong_shape(new_cell, tmp_path):
+    target = tmp_path / "leaky_shapes.py"
+    symbptt("export", str(new_cell), "-o", str(target))
+    spec = importlib.util.spec_from_file_location(target.stem, target)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rng = np.random.default_rng(0)
+    params = {name: rng.normal(size=tuple({"d": 3, "n": 2, "k": 2}[part] for part in shape))
+              for name, shape in module.PARAMETERS.items()}  # fmt: skip
+    with pytest.raises(ValueError, match=r"params\['B'\] has shape \(4, 3\), but d = 3"):
+        module.loss_and_grads({**params, "B": np.zeros((4, 3))}, np.zeros((4, 2)), np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=r"xs must be \(T, n\) or \(B, T, n\) with n = 2"):
+        module.loss_and_grads(params, np.zeros((4, 5)), np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=r"ys must be targets of shape \(4, 2\)"):
+        module.loss_and_grads(params, np.zeros((4, 2)), np.zeros((4,)))
+    with pytest.raises(ValueError, match=r"state0 must be None or a dict"):
+        module.loss_and_grads(params, np.zeros((4, 2)), np.zeros((4, 2)), np.zeros(3))
