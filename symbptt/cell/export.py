@@ -36,6 +36,11 @@ from symbptt.cell.graph import StepGraph
 from symbptt.cell.ops import OPS, Expr
 
 BACKENDS = ("numpy", "jax", "torch")
+# Whether adjoint-free factors (σ'(a_t) from σ(a_t)) are computed for all steps before the
+# backward loop. For torch and JAX each call costs more than its arithmetic at these sizes, so
+# fewer, larger calls win; NumPy calls are cheap, and a fresh (T, B, d) temporary costs page
+# faults (about 4× the arithmetic): per step, in cache, is faster.
+HOIST = {"numpy": False, "jax": True, "torch": True}
 
 _PREAMBLES = {
     "numpy": '''import numpy as np
@@ -837,13 +842,14 @@ class _Lowering:
             add_full(vector, f"(Q{vector} @ {name}).reshape(T, B, -1)")
 
     def _hoisting(self, expr: Expr, hoisted: dict) -> str:
-        """Lower a reverse rule for the backward loop; its parts that read no adjoint
-        (σ'(a_t) from the stored σ(a_t), 1 − z_t, …) are computed before the loop for every step."""
+        """Lower a reverse rule for the backward loop; where the backend gains from it (HOIST), its
+        parts that read no adjoint (σ'(a_t) from the stored σ(a_t), 1 − z_t, …) are computed before
+        the loop for every step."""
         if expr.op == "number":
             return repr(float(expr.name))
         if expr.op == "ref":
             return self._step_name(expr.name)
-        if not _reads_adjoint(expr):
+        if not _reads_adjoint(expr) and HOIST[self.backend]:
             full = self.expression(expr, lambda key: self.full(key) if not isinstance(key, tuple) else "")
             name = hoisted.setdefault(full, f"H{len(hoisted)}")
             return f"{name}[t]"
