@@ -35,7 +35,7 @@ def build_cell_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str],
 
 
 def _write_documents(spec, derived, out: Path, pdf, progress, result: SpecResult) -> None:
-    from symbptt.latex.cell_documents import CellLecture, build, standalone
+    from symbptt.latex.cell_documents import CellLecture, build, markdown, standalone
     from symbptt.latex.compile import compile_next_to, find_engine
 
     lecture = CellLecture(derived=derived, title=spec.title, author=spec.author, date=spec.date)
@@ -58,6 +58,7 @@ def _write_documents(spec, derived, out: Path, pdf, progress, result: SpecResult
             progress(f"compiling {style}.pdf")
             document = standalone(source) if style == "snippet" else source
             result.files.append(compile_next_to(target, document))
+    result.files.append(write_atomic(out / "notes.md", markdown(lecture)))
 
 
 def _export_and_check(spec, graph, backend: str, out: Path, progress, result: SpecResult) -> None:

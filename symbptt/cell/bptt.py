@@ -18,8 +18,6 @@ out of ``outer(hadamard(g, σ'(a)), v)`` with no rule written for it here.
 
 from __future__ import annotations
 
-import sympy as sp
-
 from symbptt import terms
 from symbptt.cell import derive_terms as dt
 from symbptt.cell.jacobian import CellView
@@ -420,4 +418,4 @@ def _distribute(term) -> list:
     return [term]
 
 
-__all__ = ["CellBPTT", "adjoint_derivations", "adjoint_rules", "step_adjoints", "sp"]
+__all__ = ["CellBPTT", "adjoint_derivations", "adjoint_rules", "step_adjoints"]

@@ -124,33 +124,6 @@ class ElementView:
         return self.base(self.label(index))[q, r], {q: (1, self.view.size(shape[0])), r: (1, self.view.size(shape[1]))}
 
 
-def rename_dummies(expr, taken=()) -> sp.Expr:
-    """Give every sum its own index (i, j, m, l, …) in the order they appear."""
-    pool = [symbol for symbol in _DUMMIES if symbol not in taken]
-    counter = iter(range(10_000))
-
-    def fresh():
-        number = next(counter)
-        if number < len(pool):
-            return pool[number]
-        return sp.Symbol(f"i_{number - len(pool) + 2}", integer=True)
-
-    def visit(node):
-        if isinstance(node, sp.Sum):
-            body = node.function
-            limits = []
-            for var, lo, hi in node.limits:
-                new = fresh()
-                body = body.xreplace({var: new})
-                limits.append((new, lo, hi))
-            return sp.Sum(visit(body), *limits)
-        if node.args and not isinstance(node, (sp.Indexed, sp.IndexedBase, KroneckerDelta, PartialD)):
-            return node.func(*[visit(argument) for argument in node.args])
-        return node
-
-    return visit(expr)
-
-
 def _placeholders(expr) -> list[PartialD]:
     return [node for node in sp.preorder_traversal(expr) if isinstance(node, PartialD)]
 
@@ -239,20 +212,19 @@ class ElementDerivative:
 
     def _derivative_rule(self, definitions) -> Rule:
         texts, latexes = [], []
-        through = []
+        through: list[int] = []  # the named quantities the chain rule goes through, in order
         own = None
         for definition in definitions:
-            for atom in definition.num.atoms(sp.Indexed):
+            for atom in sorted(definition.num.atoms(sp.Indexed), key=sp.default_sort_key):
                 if atom.base == getattr(self.theta, "base", None) and own is None:
                     own = atom
-                if self._node_of(atom) is not None:
-                    shown = self.view.at(self._node_of(atom), self.step)
-                    if shown not in through:
-                        through.append(shown)
+                node = self._node_of(atom)
+                if node is not None and node not in through:
+                    through.append(node)
         if through:
-            texts.append("chain rule through " + ", ".join(through))
-            latexes.append(r"\text{chain rule through }" + ", ".join(
-                to_latex(self.view.term(self._node_of_text(name), self.step)) for name in through))
+            texts.append("chain rule through " + ", ".join(self.view.at(node, self.step) for node in through))
+            latexes.append(r"\text{chain rule through }"
+                           + ", ".join(to_latex(self.view.term(node, self.step)) for node in through))
         if own is not None:
             pairs = list(zip(own.indices, self.theta.indices, strict=True))  # δ_pq δ_ir, in the lecture's order
             texts.append(f"{to_text(PartialD(own, self.theta))} = " + " ".join(to_text(KroneckerDelta(a, b)) for a, b in pairs))
@@ -266,12 +238,6 @@ class ElementDerivative:
             texts.append(f"the rest does not depend on {self.view.name_text(self.leaf)}")
             latexes.append(rf"\text{{the rest does not depend on }}{to_latex(self.view.parameter(self.wrt))}")
         return Rule("; ".join(texts), r";\ ".join(latexes))
-
-    def _node_of_text(self, shown: str) -> int:
-        for index in self.dependent:
-            if self.view.at(index, self.step) == shown:
-                return index
-        raise KeyError(shown)
 
 
 # ------------------------------------------------------------------------------ uses
@@ -383,14 +349,5 @@ def collapse_derivation(view: CellView, elements: ElementView, wrt: str, explici
                       lhs=PartialD(loss, theta), steps=tuple(steps))  # fmt: skip
 
 
-def sparsity_note(derivation: Derivation, wrt_shape: tuple, target_rows) -> str:
-    """What the explicit tensor's entries say about its zeros (a δ_pq: one row of θ per p)."""
-    result = derivation.result
-    if result.has(KroneckerDelta(p, q)) or any(isinstance(f, KroneckerDelta) and set(f.args) == {p, q}
-                                               for f in sp.Mul.make_args(result)):
-        return "non-zero only when p = q: the tensor is block-diagonal in (p, q), density 1/" + str(target_rows)
-    return "no δ_pq: the tensor is dense in p"
-
-
 __all__ = ["ElementDerivative", "ElementView", "collapse_derivation", "explicit_state_derivations",
-           "output_element_derivation", "rename_dummies", "sparsity_note"]
+           "output_element_derivation"]

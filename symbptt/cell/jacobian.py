@@ -22,7 +22,8 @@ from symbptt.cell import derive_terms as dt
 from symbptt.cell.ops import OPS
 from symbptt.derivation import Derivation, Rule, Step
 from symbptt.errors import SymbpttError
-from symbptt.model import T_step, dimension, j, k, t
+from symbptt.model import dimension, k, t
+from symbptt.shapes import Shape
 
 MAX_PATHS = 256  # a step graph with more paths than this is printed by name, not expanded
 
@@ -349,7 +350,7 @@ def state_jacobian_derivations(view: CellView) -> list[Derivation]:
     """∂s_k/∂s_{k−1} (the block matrix for several states), and each block over its paths."""
     graph = view.graph
     out = []
-    shape = terms.Shape.of(view.stack_rows, view.stack_rows) if hasattr(terms, "Shape") else None
+    shape = Shape.of(view.stack_rows, view.stack_rows)
     if view.single:
         state = graph.states[0]
         source, target = graph.previous[state], graph.defined[state]
@@ -359,7 +360,7 @@ def state_jacobian_derivations(view: CellView) -> list[Derivation]:
             title=f"The state Jacobian J_k = ∂{view.at(target, k)}/∂{view.at(source, k)}",
             lhs=dt.Deriv(view.state(state, k), view.term(source, k)),
             steps=(Step(value, _path_rule_latex(view, source, target)),),
-            shapes=((f"∂{view.at(target, k)}/∂{view.at(source, k)}", shape),) if shape else (),
+            shapes=((f"∂{view.at(target, k)}/∂{view.at(source, k)}", shape),),
         ))  # fmt: skip
         return out
     blocks = dt.Block(tuple(tuple(dt.Deriv(view.state(u, k), view.term(graph.previous[v], k)) for v in graph.states)
@@ -371,7 +372,7 @@ def state_jacobian_derivations(view: CellView) -> list[Derivation]:
         lhs=dt.Deriv(view.stacked(k), view.stacked(k - 1)),
         steps=(Step(blocks, Rule("one block per pair of states: row = state at k, column = state at k−1",
                                  r"\text{one block per pair of states}")),),
-        shapes=(("∂s_k/∂s_{k−1}", shape),) if shape else (),
+        shapes=(("∂s_k/∂s_{k−1}", shape),),
     ))  # fmt: skip
     for u in graph.states:
         for v in graph.states:
@@ -452,4 +453,4 @@ def _path_rule_latex_text(view: CellView, source: int, target: int) -> str:
     return _path_rule_latex(view, source, target, view.other_updates(source), t).text
 
 
-__all__ = ["CellView", "Path", "state_jacobian_derivations", "loss_by_state_derivations", "T_step", "j"]
+__all__ = ["CellView", "Path", "state_jacobian_derivations", "loss_by_state_derivations"]

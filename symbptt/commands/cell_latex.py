@@ -15,8 +15,6 @@ def run_cell(args) -> str:
     from symbptt.latex.cell_documents import CellLecture, build, standalone
     from symbptt.spec import MAX_EXPANDED_T
 
-    if args.format == "markdown":
-        raise UsageError("Markdown is written for the lecture's RNN; for a cell, use --format latex", "--format")
     if args.figure_d is not None:
         raise UsageError("--figure-d draws the lecture's sparse tensor; a cell's notes draw its step graph", "--figure-d")
     spec, graph = cell_graph(args)
@@ -26,7 +24,12 @@ def run_cell(args) -> str:
     derived = derive_cell(graph, parameters_of(args.wrt, spec, graph), T)
     lecture = CellLecture(derived=derived, title=spec.title, author=spec.author, date=spec.date,
                           settings={"index_style": args.index_style})  # fmt: skip
-    source = build(args.style, lecture)
+    if args.format == "markdown":
+        from symbptt.latex.cell_documents import markdown
+
+        source = markdown(lecture)
+    else:
+        source = build(args.style, lecture)
     if not args.output:
         return source
     target = Path(args.output)

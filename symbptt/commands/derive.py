@@ -86,7 +86,8 @@ def run(args) -> str:
 
         return run_cell(args)
     if args.wrt is not None and args.wrt not in PARAMETERS:
-        raise UsageError(f"the lecture's RNN has the parameters {', '.join(PARAMETERS)}, not {args.wrt!r}", "--wrt")
+        raise UsageError(f"invalid choice: {args.wrt!r} (the lecture's RNN has the parameters "
+                         f"{', '.join(PARAMETERS)})", "--wrt")  # fmt: skip
     spec, model = spec_and_model(args)
     T = steps_option(args, spec)
     if args.explicit:

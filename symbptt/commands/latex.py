@@ -55,7 +55,8 @@ def run(args) -> str:
         return run_cell(args)
     unknown = [name for name in args.wrt or () if name not in PARAMETERS]
     if unknown:
-        raise UsageError(f"the lecture's RNN has the parameters {', '.join(PARAMETERS)}, not {unknown[0]!r}", "--wrt")
+        raise UsageError(f"invalid choice: {unknown[0]!r} (the lecture's RNN has the parameters "
+                         f"{', '.join(PARAMETERS)})", "--wrt")  # fmt: skip
     spec, model = spec_and_model(args)
     T = steps_option(args, spec)
     if T > MAX_EXPANDED_T:

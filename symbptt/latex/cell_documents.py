@@ -380,6 +380,41 @@ def snippet(lecture: CellLecture) -> str:
     return "\n".join(out)
 
 
+MARKDOWN_LAYOUT = Layout(width=60.0)
+_MARKDOWN_SPECIALS = set("\\`*_[]#|$<>&")
+
+
+def _markdown_text(text: str) -> str:
+    """Words shown literally by Markdown renderers, on one line."""
+    return "".join("\\" + char if char in _MARKDOWN_SPECIALS else char for char in " ".join(text.split()))
+
+
+def markdown(lecture: CellLecture) -> str:
+    """The notes as Markdown: ``$$\\begin{aligned}…$$`` blocks with the justifications in a second
+    column, only what KaTeX and MathJax know (no \\tag, no \\scalebox, no TikZ)."""
+    out = [f"# {_markdown_text(lecture.title)}", ""]
+    if lecture.author:
+        out += [_markdown_text(lecture.author), ""]
+    equations = "\\begin{aligned}\n" + " \\\\\n".join(
+        rf"{left} &= {right}" for left, right in equations_latex(lecture.graph)) + "\n\\end{aligned}"
+    out += ["## The cell", "", f"$$\n{equations}\n$$", ""]
+    named = preactivations_latex(lecture.graph)
+    if named:
+        names = ",\\quad ".join(f"{left} = {right}" for left, right in named)
+        out += ["The derivations name the argument of each activation after its equation:", "", f"$$\n{names}\n$$", ""]
+    sections = [("Local derivatives", lecture.derived.shared)]
+    view = lecture.derived.view
+    sections += [(f"The gradient by ${to_latex(view.parameter(name))}$", items)
+                 for name, items in lecture.derived.by_parameter.items()]  # fmt: skip
+    for heading, items in sections:
+        out += [f"## {heading}", ""]
+        for item in items:
+            built = chain(item, replace(MARKDOWN_LAYOUT, settings=_settings(item, lecture)), _groups(item, lecture))
+            out += [f"### {_markdown_text(item.title)}", "",
+                    "$$\n" + render(built.rows, environment="aligned", plain_rules=True) + "\n$$", ""]  # fmt: skip
+    return "\n".join(out)
+
+
 BUILDERS = {"notes": notes, "slides": slides, "snippet": snippet}
 
 

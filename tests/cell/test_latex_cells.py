@@ -115,9 +115,13 @@ def test_shipped_cells_compile_with_nothing_over_the_line(name, style, parameter
     assert not OVERFULL.findall(compiled.log), OVERFULL.findall(compiled.log)[:3]
 
 
-def test_markdown_is_refused_for_a_cell_with_one_line(unseen_spec, capsys):
+def test_markdown_for_a_cell_has_only_what_katex_knows(unseen_spec, capsys):
     from symbptt.cli import main
 
-    status = main(["latex", unseen_spec, "--format", "markdown"])
-    _, err = capsys.readouterr()
-    assert status == 2 and err.startswith("error: --format:") and len(err.strip().splitlines()) == 1
+    status = main(["latex", unseen_spec, "--format", "markdown", "--wrt", "R"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert out.startswith("# A cell written for this test") and out.count("$$") >= 10
+    for unknown in (r"\tag", r"\scalebox", r"\begin{align*}", r"\uncover", "tikzpicture"):
+        assert unknown not in out, unknown
+    assert r"\begin{aligned}" in out and "## The gradient by $R$" in out
