@@ -41,6 +41,10 @@ BACKENDS = ("numpy", "jax", "torch")
 # fewer, larger calls win; NumPy calls are cheap, and a fresh (T, B, d) temporary costs page
 # faults (about 4× the arithmetic): per step, in cache, is faster.
 HOIST = {"numpy": False, "jax": True, "torch": True}
+# Whether neighbouring gates through the same function get one call on their block. For NumPy a
+# column slice of a block is strided, and every later product with it is about 5× slower than
+# with a contiguous array: one call per gate, each giving a contiguous result, is faster.
+FUSE_FUNCTIONS = {"numpy": False, "jax": True, "torch": True}
 
 _PREAMBLES = {
     "numpy": '''import numpy as np
@@ -558,14 +562,23 @@ class _Lowering:
             while position < len(ends):
                 user = only_use(ends[position])
                 run = 1
-                if user is not None and user.operation.elementwise and user.op != "identity" and len(user.args) == 1:
+                if (user is not None and user.operation.elementwise and user.op != "identity" and len(user.args) == 1
+                        and FUSE_FUNCTIONS[self.backend]):  # fmt: skip
                     while position + run < len(ends):
                         other = only_use(ends[position + run])
                         if other is None or other.op != user.op:
                             break
                         run += 1
                 start, stop = spans[position][1], spans[position + run - 1][2]
-                if user is not None and user.operation.elementwise and user.op != "identity" and len(user.args) == 1:
+                if (user is not None and user.operation.elementwise and user.op != "identity" and len(user.args) == 1
+                        and run == 1 and not FUSE_FUNCTIONS[self.backend]):  # fmt: skip
+                    # one call per member: its result is a fresh contiguous array, fast to read again
+                    end = ends[position]
+                    self.absorbed.add(end)
+                    template = user.operation.numeric[self.backend]
+                    lines.append(f"n{user.index} = {template.format(f'e{vector}[:, {start}:{stop}]')}")
+                    self._skip.add(user.index)
+                elif user is not None and user.operation.elementwise and user.op != "identity" and len(user.args) == 1:
                     template = user.operation.numeric[self.backend]
                     lines.append(f"f{user.index} = {template.format(f'e{vector}[:, {start}:{stop}]')}")
                     offset = spans[position][1]
