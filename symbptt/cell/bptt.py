@@ -351,14 +351,15 @@ class CellBPTT:
 
     def expanded_derivation(self, T: int) -> Derivation:
         items = self.expanded(T)
+        count = f"{len(items)} term{'' if len(items) == 1 else 's'}"
         return Derivation(
             name=f"expanded_{self.wrt}",
-            title=f"∂L/∂{self.name_text} expanded for T = {T}: {len(items)} terms",
+            title=f"∂L/∂{self.name_text} expanded for T = {T}: {count}",
             lhs=dt.Deriv(terms.Loss(), self.theta),
             steps=(
                 Step(terms.Sum(self.chain_term(t), t, 1, T), Rule("L = Σ_t L_t", r"L = \textstyle\sum_t L_t")),
-                Step(dt.add(items), Rule(f"every t and k written out, Jacobians in chain order: {len(items)} terms",
-                                         rf"\text{{every }}t, k\text{{ written out: }}{len(items)}\text{{ terms}}")),
+                Step(dt.add(items), Rule(f"every t and k written out, Jacobians in chain order: {count}",
+                                         rf"\text{{every }}t, k\text{{ written out: {count}}}")),
             ),
         )  # fmt: skip
 
