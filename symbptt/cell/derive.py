@@ -18,6 +18,7 @@ from symbptt.cell.derive_elements import (
     ElementView,
     collapse_derivation,
     explicit_state_derivations,
+    jacobian_entry_derivations,
     output_element_derivation,
 )
 from symbptt.cell.jacobian import CellView, loss_by_state_derivations, state_jacobian_derivations
@@ -41,7 +42,8 @@ def derive_cell(graph, parameters=None, T: int = 3) -> CellDerivations:
     """The derivations of ``graph`` for ``parameters`` (default: all of the cell's)."""
     view = CellView(graph)
     elements = ElementView(view)
-    shared = [*loss_by_state_derivations(view), *state_jacobian_derivations(view), *adjoint_derivations(view)]
+    shared = [*loss_by_state_derivations(view), *state_jacobian_derivations(view),
+              *jacobian_entry_derivations(view, elements), *adjoint_derivations(view)]
     by_parameter = {}
     for name in parameters or graph.parameters:
         chain = CellBPTT(view, name)

@@ -129,9 +129,12 @@ def _placeholders(expr) -> list[PartialD]:
 
 
 class ElementDerivative:
-    """∂⁺(node at step k, entry p)/∂(one entry of a parameter), derived step by step."""
+    """∂⁺(node at step k, entry p)/∂(one entry of a parameter), derived step by step.
 
-    def __init__(self, elements: ElementView, target: int, wrt: str, step=k, held=frozenset(), index=p):
+    ``wrt`` is a parameter's name, or ``("state", u)`` for the entry q of the state u at
+    step k−1: the entries of the state Jacobian (then the derivative is the full one, ∂)."""
+
+    def __init__(self, elements: ElementView, target: int, wrt, step=k, held=frozenset(), index=p):
         self.elements = elements
         self.view = elements.view
         self.graph = elements.graph
@@ -139,8 +142,14 @@ class ElementDerivative:
         self.wrt = wrt
         self.step = step
         self.index = index
-        self.leaf = self.graph.parameter_nodes[wrt]
-        self.theta, self.ranges = elements.parameter_entry(wrt)
+        self.explicit = not isinstance(wrt, tuple)
+        if self.explicit:
+            self.leaf = self.graph.parameter_nodes[wrt]
+            self.theta, self.ranges = elements.parameter_entry(wrt)
+        else:
+            self.leaf = self.graph.previous[wrt[1]]
+            self.theta = elements.entry(self.leaf, step, q)
+            self.ranges = {q: (1, self.view.state_rows)}
         self.ranges = {**self.ranges, index: (1, self.view.rows(self.graph.nodes[target].shape))}
         # named quantities of the step that depend on θ, other than the held ones
         self.dependent = {
@@ -157,7 +166,7 @@ class ElementDerivative:
 
     def derive(self) -> Derivation:
         elements, step = self.elements, self.step
-        lhs = PartialD(elements.entry(self.target, step, self.index), self.theta, True)
+        lhs = PartialD(elements.entry(self.target, step, self.index), self.theta, self.explicit)
         current = lhs
         steps: list[Step] = []
         pending = [lhs]
@@ -181,6 +190,12 @@ class ElementDerivative:
             pending = [item for item in _placeholders(current) if self._node_of(item.num) is not None]
         if not steps:
             raise SymbpttError(f"{self.view.name_text(self.target)} does not depend on {self.wrt}", "derive")
+        if not self.explicit:
+            return Derivation(
+                name=f"jacobian_entries_{self.graph.label(self.target)}_{self.wrt[1]}",
+                title=f"∂{self.view.at(self.target, self.step)}/∂{self.view.at(self.leaf, self.step)}, element by element",
+                lhs=lhs, steps=tuple(steps),
+            )  # fmt: skip
         return Derivation(
             name=f"element_{self.graph.label(self.target)}_{self.wrt}",
             title=f"∂⁺{self.view.at(self.target, self.step)}/∂{self.view.name_text(self.leaf)}, element by element",
@@ -226,7 +241,8 @@ class ElementDerivative:
             latexes.append(r"\text{chain rule through }"
                            + ", ".join(to_latex(self.view.term(node, self.step)) for node in through))
         if own is not None:
-            pairs = list(zip(own.indices, self.theta.indices, strict=True))  # δ_pq δ_ir, in the lecture's order
+            pairs = [(a, b) for a, b in zip(own.indices, self.theta.indices, strict=True)
+                     if a != b]  # δ_pq δ_ir, in the lecture's order; the step index of a state is no delta
             texts.append(f"{to_text(PartialD(own, self.theta))} = " + " ".join(to_text(KroneckerDelta(a, b)) for a, b in pairs))
             latexes.append(rf"{to_latex(PartialD(own, self.theta))} = ".replace(r"\frac", r"\tfrac")
                            + " ".join(to_latex(KroneckerDelta(a, b)) for a, b in pairs))
@@ -236,11 +252,19 @@ class ElementDerivative:
             latexes.append(rf"\tfrac{{\partial {to_latex(self.theta)}}}{{\partial {to_latex(self.theta)}}} = 1")
         if not texts:
             texts.append(f"the rest does not depend on {self.view.name_text(self.leaf)}")
-            latexes.append(rf"\text{{the rest does not depend on }}{to_latex(self.view.parameter(self.wrt))}")
+            latexes.append(rf"\text{{the rest does not depend on }}{to_latex(self.view.term(self.leaf, self.step))}")
         return Rule("; ".join(texts), r";\ ".join(latexes))
 
 
 # ------------------------------------------------------------------------------ uses
+
+
+def jacobian_entry_derivations(view: CellView, elements: ElementView) -> list[Derivation]:
+    """∂u_{kp}/∂v_{k−1,q} for one state: the entries of J_k (σ'(a_{kp}) W_{pq} for the lecture's RNN)."""
+    if not view.single:
+        return []
+    state = view.graph.states[0]
+    return [ElementDerivative(elements, view.graph.defined[state], ("state", state)).derive()]
 
 
 def explicit_state_derivations(view: CellView, elements: ElementView, wrt: str) -> list[Derivation]:
@@ -350,4 +374,4 @@ def collapse_derivation(view: CellView, elements: ElementView, wrt: str, explici
 
 
 __all__ = ["ElementDerivative", "ElementView", "collapse_derivation", "explicit_state_derivations",
-           "output_element_derivation"]
+           "jacobian_entry_derivations", "output_element_derivation"]

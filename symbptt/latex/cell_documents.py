@@ -366,7 +366,7 @@ def slides(lecture: CellLecture) -> str:
 def snippet(lecture: CellLecture) -> str:
     out = [
         _header(lecture, "Snippet"),
-        f"% Needs: \\usepackage{{{','.join(PACKAGES)}}}",
+        f"% Needs: \\usepackage{{{','.join(PACKAGES)}}}, and \\allowdisplaybreaks in the preamble for the long chains",
         "% Each block is one derivation, each line justified; \\input it where the lecture needs it.",
         "",
         "% The cell",
@@ -428,5 +428,5 @@ def build(style: str, lecture: CellLecture) -> str:
 
 def standalone(snippet_source: str) -> str:
     """A snippet in a minimal article: how ``--pdf`` and the tests compile a snippet."""
-    return "\n".join([r"\documentclass[10pt]{article}", _preamble(), r"\begin{document}", snippet_source,
-                      r"\end{document}", ""])  # fmt: skip
+    return "\n".join([r"\documentclass[10pt]{article}", _preamble(), r"\allowdisplaybreaks", r"\begin{document}",
+                      snippet_source, r"\end{document}", ""])  # fmt: skip
