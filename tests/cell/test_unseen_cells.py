@@ -77,6 +77,8 @@ def test_unseen_cell_matches_autograd(tmp_path, cell):
         state0 = None if trial == 1 else {s: rng.normal(size=(d,) if batch is None else (batch, d)) for s in states}
         reference_loss, reference = _autograd(graph, params, xs, ys, state0)
         for backend, module in modules.items():
+            if backend == "jax" and trial != 3:
+                continue  # one batched problem with a start state: JAX compiles every op for every shape
             if backend == "torch":
                 ours_loss, ours = module.loss_and_grads(
                     {name: torch.tensor(value) for name, value in params.items()}, torch.tensor(xs), torch.tensor(ys),
