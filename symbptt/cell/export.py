@@ -914,6 +914,14 @@ def _drop_unused_lists(lines: list[str]) -> list[str]:
     is a pure assignment, so dropping it changes nothing else.
     """
     lines = list(lines)
+    # a stacked array read only one step at a time (N3[t], in the backward loop) is the list itself
+    text = "\n".join(lines)
+    for match in re.finditer(r"^    (N(\d+)) = _stack\((L\2)\)$", text, re.MULTILINE):
+        name, store = match.group(1), match.group(3)
+        uses = re.findall(rf"\b{name}\b(\[t\])?", text)
+        if len(uses) > 1 and all(use == "[t]" for use in uses[1:]):
+            lines = [line for line in lines if line != match.group(0)]
+            lines = [re.sub(rf"\b{name}\[t\]", f"{store}[t]", line) for line in lines]
     assignment = re.compile(r"^    ((?:N|G|Qs)\d+) = (.*)$")
     while True:
         text = "\n".join(lines)
