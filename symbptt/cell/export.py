@@ -529,7 +529,14 @@ class _Lowering:
             users = consumers.get(index, [])
             return nodes[users[0]] if len(users) == 1 and nodes[index].name is None else None
 
-        for vector, (name, spans) in loop_groups.items():
+        # a lone recurrent product (the RNN's W s_{t−1}) is a group of one: its static terms too
+        # are summed before the loop
+        candidates = dict(loop_groups)
+        for vector, members in self._matvec_groups("loop").items():
+            if vector not in candidates and len(members) == 1:
+                matrix = self.full(nodes[members[0]].args[0])
+                candidates[vector] = (matrix, [(members[0], "0", f"{matrix}.shape[0]")])
+        for vector, (name, spans) in candidates.items():
             members = [member for member, _, _ in spans]
             ends, statics = list(members), [[] for _ in members]
             while True:
@@ -624,6 +631,9 @@ class _Lowering:
                 self.emit(f"{block} = M{vector}.reshape(T, B, -1)")
                 return
             break
+        if len(statics) == 1 and not all(self.phase[term] == "parameter" for term in statics[0]):
+            self.emit(f"{block} = {' + '.join(self.full(term) for term in statics[0])}")
+            return
         parts = []
         for terms in statics:
             part = " + ".join(self.full(term) for term in terms)
