@@ -248,21 +248,6 @@ class CellView:
         products = dt.paths_factored([self.path_factors(path, step) for path in found])
         return dt.add([self._product_or_eye(factors, target) for factors in products])
 
-    def describe_paths(self, source: int, target: int, blocked=frozenset(), step=k) -> list[str]:
-        """Each path by the names it passes: ``h_{k−1} → f_k → h_k``."""
-        out = []
-        for path in self.paths(source, target, blocked):
-            named = [source] + [node for node in path.nodes() if self.graph.nodes[node].name is not None]
-            texts = []
-            for node in named:
-                text = self.at(node, step)
-                if not texts or texts[-1] != text:
-                    texts.append(text)
-            line = " → ".join(texts)
-            if line not in out:
-                out.append(line)
-        return out
-
     # --- what the derivations use -------------------------------------------------------
 
     def other_updates(self, keep: int) -> frozenset:
