@@ -34,3 +34,13 @@ def show(obj: object, kind: str) -> str:
     if kind not in _registered:
         importlib.import_module(DEFAULT_PRINTERS[kind])  # registers itself on import
     return _registered[kind](obj)
+
+
+def as_latex(obj) -> str:
+    """LaTeX of an engine object (a term, an expression): what the engine writes into its rules."""
+    return show(obj, "latex")
+
+
+def as_text(obj) -> str:
+    """Terminal text of an engine object."""
+    return show(obj, "text")

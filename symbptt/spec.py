@@ -85,7 +85,7 @@ class Spec:
     detail: str = "concise"
     claims: tuple[Claim, ...] = ()
     path: Path | None = None
-    cell: object = None  # a symbptt.cell.graph.CellModel when the spec has a [model] table
+    cell: object = None  # a symbptt.cell.spec_table.CellModel when the spec has a [model] table
 
 
 def shipped_specs() -> dict[str, Path]:

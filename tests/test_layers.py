@@ -18,11 +18,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "symbptt"
 
 # layer number → the modules (a name ending in ".*" is a whole subpackage)
 LAYERS: dict[int, tuple[str, ...]] = {
-    0: ("symbptt", "errors", "safe", "files", "oracle", "cache", "display", "dimensions"),
-    1: ("functions", "shapes", "model", "spec"),
-    2: ("calculus", "derivation", "terms", "bptt", "program", "tensors", "analysis", "lecture"),
-    3: ("latex.*", "numeric.*", "verify.*"),
-    4: ("reports.*", "build"),
+    0: ("symbptt", "errors", "safe", "files", "oracle", "cache", "display", "dimensions", "indices"),
+    1: ("functions", "shapes", "model", "spec", "cell", "cell.ops", "cell.equations", "cell.graph", "cell.spec_table"),
+    2: ("calculus", "derivation", "terms", "bptt", "program", "tensors", "analysis", "lecture",
+        "cell.derive_terms", "cell.jacobian", "cell.bptt", "cell.derive", "cell.derive_elements",
+        "cell.reverse", "cell.forward"),
+    3: ("latex.*", "numeric.*", "verify.*", "cell.export", "cell.check"),
+    4: ("reports.*", "build", "build_cell"),
     5: ("commands.*",),
     6: ("cli", "__main__"),
 }

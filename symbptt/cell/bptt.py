@@ -23,8 +23,9 @@ from symbptt.cell import derive_terms as dt
 from symbptt.cell.jacobian import CellView
 from symbptt.cell.ops import apply, ref
 from symbptt.derivation import Derivation, Rule, Step
+from symbptt.display import as_latex as to_latex
+from symbptt.display import as_text as to_text
 from symbptt.errors import SymbpttError
-from symbptt.latex.printer import to_latex
 from symbptt.model import T_step, j, k, t
 
 STACK_KEY = "__stack__"
@@ -170,7 +171,6 @@ def _delta_text(view: CellView, state: str, step="k") -> str:
 
 
 def _text(term) -> str:
-    from symbptt.latex.text import to_text
 
     return to_text(term)
 

@@ -23,6 +23,8 @@ from symbptt.cell.derive_elements import (
 )
 from symbptt.cell.jacobian import CellView, loss_by_state_derivations, state_jacobian_derivations
 from symbptt.derivation import Derivation
+from symbptt.display import as_latex as to_latex
+from symbptt.display import as_text as to_text
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,6 @@ def _preactivation_pairs(graph, printer) -> list[tuple[str, str]]:
 
 def equations_text(graph) -> list[str]:
     """The cell's equations at step t, as written, then the names of the activations' arguments."""
-    from symbptt.latex.text import to_text
-
     lines = [f"{left} = {right}" for left, right in _equation_pairs(graph, to_text)]
     named = _preactivation_pairs(graph, to_text)
     if named:
@@ -102,13 +102,9 @@ def equations_text(graph) -> list[str]:
 
 def equations_latex(graph) -> list[tuple[str, str]]:
     """(left, right) LaTeX of each equation at step t, as written."""
-    from symbptt.latex.printer import to_latex
-
     return _equation_pairs(graph, to_latex)
 
 
 def preactivations_latex(graph) -> list[tuple[str, str]]:
     """(name, definition) LaTeX of each activation argument the derivations name a^{f}."""
-    from symbptt.latex.printer import to_latex
-
     return _preactivation_pairs(graph, to_latex)

@@ -25,9 +25,9 @@ from symbptt.calculus import Entry, PartialD, _survivor_rule, contract_deltas, d
 from symbptt.cell.jacobian import CellView
 from symbptt.cell.ops import OPS, element_form
 from symbptt.derivation import Derivation, Rule, Step
+from symbptt.display import as_latex as to_latex
+from symbptt.display import as_text as to_text
 from symbptt.errors import SymbpttError
-from symbptt.latex.printer import to_latex
-from symbptt.latex.text import to_text
 from symbptt.model import i, j, k, l, m, p, q, r, t
 
 _DUMMIES = (i, j, m, l)

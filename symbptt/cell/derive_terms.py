@@ -30,7 +30,7 @@ import sympy as sp
 from symbptt import terms
 from symbptt.cell.ops import OPS, PREC_APPLY, PREC_ATOM, PREC_HADAMARD, PREC_SUM
 from symbptt.errors import SymbpttError
-from symbptt.latex.indices import step_text
+from symbptt.indices import step_text
 from symbptt.safe import as_expr
 from symbptt.shapes import Shape
 

@@ -12,10 +12,11 @@ by shapes. Every mistake is a one-line error ``file:line:column: what``.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from symbptt.cell.equations import Equation, Name, Node, Position, parse_equations
 from symbptt.cell.ops import OPS, Expr, Op, ShapeMismatch, apply, ref, show
+from symbptt.cell.spec_table import CellModel  # the spec's [model] table, read without SymPy
 from symbptt.errors import ParseError, ShapeError, SpecError
 
 LOSSES = ("cross-entropy", "squared-error")
@@ -50,27 +51,6 @@ class GraphNode:
     @property
     def is_leaf(self) -> bool:
         return self.kind != "op"
-
-
-@dataclass(frozen=True)
-class CellModel:
-    """The model part of a spec: names, the loss, the equations and the parameter shapes.
-
-    ``equations_line`` is the line of the spec file where the first line of
-    ``equations`` stands, so that errors point into the file.
-    """
-
-    name: str
-    input: str
-    states: tuple
-    output: str
-    loss: str
-    equations: str
-    parameters: dict  # name -> shape tuple of "d" / "n" / "k" / whole numbers, in spec order
-    equations_line: int = 1
-    where: str = "spec"  # the spec file, for messages
-    parameter_lines: dict = field(default_factory=dict)  # name -> "file:line"
-    key_lines: dict = field(default_factory=dict)  # "state", "output", "input", "model" -> "file:line"
 
 
 @dataclass(frozen=True)

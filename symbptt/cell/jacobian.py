@@ -21,8 +21,11 @@ from symbptt import terms
 from symbptt.cell import derive_terms as dt
 from symbptt.cell.ops import OPS
 from symbptt.derivation import Derivation, Rule, Step
+from symbptt.display import as_latex as to_latex
+from symbptt.display import as_text as to_text
 from symbptt.errors import SymbpttError
 from symbptt.model import dimension, k, t
+from symbptt.safe import as_expr
 from symbptt.shapes import Shape
 
 MAX_PATHS = 256  # a step graph with more paths than this is printed by name, not expanded
@@ -116,7 +119,6 @@ class CellView:
 
     def at(self, index: int, step) -> str:
         """The node's name at ``step`` as text: ``h_{k−1}`` for a state leaf, ``f_k`` else."""
-        from symbptt.latex.text import to_text
 
         return to_text(self.term(index, step))
 
@@ -137,7 +139,7 @@ class CellView:
                             self.size(shape[1]) if len(shape) == 2 else None, ("param", node.name.key))  # fmt: skip
         rows = self.rows(node.shape)
         if node.kind == "state":
-            return dt.Named(node.name.base_latex, "", node.name.sub, sp.sympify(step) - 1, rows, None, ("node", index))
+            return dt.Named(node.name.base_latex, "", node.name.sub, as_expr(step) - 1, rows, None, ("node", index))
         if node.name is not None:
             return dt.Named(node.name.base_latex, "", node.name.sub, step, rows, None, ("node", index))
         if index in self.preactivation and not inline:
@@ -376,7 +378,6 @@ def state_jacobian_derivations(view: CellView) -> list[Derivation]:
 
 
 def _path_rule_latex(view: CellView, source: int, target: int, blocked=frozenset(), step=k) -> Rule:
-    from symbptt.latex.printer import to_latex
 
     lines = []
     for path in view.paths(source, target, blocked):
@@ -402,12 +403,10 @@ def _path_rule_latex(view: CellView, source: int, target: int, blocked=frozenset
 
 def loss_by_state_derivations(view: CellView) -> list[Derivation]:
     """∂L_t/∂u_t for each state u: the loss's own rule, then the paths from u_t to o_t."""
-    from symbptt.latex.printer import to_latex
 
     graph = view.graph
     out = []
     output = graph.output_node
-    from symbptt.latex.text import to_text
 
     output_text, output_latex = view.at(output, t), to_latex(view.term(output, t))
     residual = view.output_residual(t)

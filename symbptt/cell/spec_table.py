@@ -7,6 +7,7 @@ equations are parsed later, by our own grammar, when the step graph is built.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from symbptt.errors import SpecError
@@ -23,6 +24,27 @@ _MODEL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 _SHAPE_DIMENSIONS = ("d", "n", "k")
 _OPENING_QUOTES = re.compile(r"=\s*('''|\"\"\")\s*$")
 
+@dataclass(frozen=True)
+class CellModel:
+    """The model part of a spec: names, the loss, the equations and the parameter shapes.
+
+    ``equations_line`` is the line of the spec file where the first line of
+    ``equations`` stands, so that errors point into the file.
+    """
+
+    name: str
+    input: str
+    states: tuple
+    output: str
+    loss: str
+    equations: str
+    parameters: dict  # name -> shape tuple of "d" / "n" / "k" / whole numbers, in spec order
+    equations_line: int = 1
+    where: str = "spec"  # the spec file, for messages
+    parameter_lines: dict = field(default_factory=dict)  # name -> "file:line"
+    key_lines: dict = field(default_factory=dict)  # "state", "output", "input", "model" -> "file:line"
+
+
 _HELP = {
     "state": 'the vectors carried from step to step, e.g. state = ["h"]',
     "output": 'the vector the loss reads, e.g. output = "o"',
@@ -33,8 +55,6 @@ _HELP = {
 
 def read_model_table(table: dict, at, text: str, path: Path, check_type, check_choice, did_you_mean):
     """A CellModel from the [model] table; ``at(key, table)`` locates a key in the file."""
-    from symbptt.cell.graph import CellModel
-
     for key, value in table.items():
         where = at(key, "model")
         if key not in MODEL_KEYS:

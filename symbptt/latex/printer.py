@@ -17,7 +17,7 @@ from sympy.printing.latex import LatexPrinter
 
 from symbptt import display
 from symbptt.functions import _Activation
-from symbptt.latex.indices import join_indices, step_text
+from symbptt.indices import join_indices, step_text
 
 DEFAULT_SETTINGS = {
     "index_style": "compact",  # "compact": s_{kp}; "comma": s_{k,p}

@@ -10,7 +10,7 @@ import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from symbptt import display
-from symbptt.latex.indices import join_indices, step_text
+from symbptt.indices import join_indices, step_text
 from symbptt.latex.printer import lecture_order, split_fraction
 
 MINUS = "−"

@@ -18,7 +18,7 @@ import sympy as sp
 
 from symbptt import terms
 from symbptt.calculus import PartialD
-from symbptt.latex.indices import join_indices, step_text
+from symbptt.indices import join_indices, step_text
 from symbptt.verify import ir
 from symbptt.verify.semantics import free_latex
 from symbptt.verify.symbolic import _BASES, _Converter
