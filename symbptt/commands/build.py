@@ -26,31 +26,37 @@ def add_parser(commands):
 class _Progress:
     """One status line on stderr: rewritten in place on a terminal, plain lines elsewhere."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.live = stream.isatty()
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.live = self._ask(lambda: self.stream.isatty())
         self.start = time.monotonic()
+
+    def _ask(self, action):
+        """Progress is a courtesy: a closed or full stderr silences it, never stops the build."""
+        if self.stream is None:
+            return False
+        try:
+            return action()
+        except (OSError, ValueError, AttributeError):
+            self.stream = None
+            return False
 
     def __call__(self, spec: str, what: str) -> None:
         line = f"[{time.monotonic() - self.start:5.1f}s] {spec}: {what}"
-        if self.live:
-            self.stream.write("\r\033[K" + line)
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
+        text = "\r\033[K" + line if self.live else line + "\n"
+        self._ask(lambda: (self.stream.write(text), self.stream.flush()))
 
     def done(self) -> None:
         if self.live:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
+            self._ask(lambda: (self.stream.write("\r\033[K"), self.stream.flush()))
 
 
 def run(args):
-    from pathlib import Path
-
     from symbptt.build import build_spec, output_folder, summary
+    from symbptt.files import Staging, check_output_folder
     from symbptt.spec import resolve
 
+    root = check_output_folder(args.output)  # a device, a FIFO or a file as -o: refused before any work
     specs = [resolve(name) for name in (args.specs or ["rnn-bptt"])]  # all validated before writing
     if args.pdf:
         from symbptt.latex.compile import find_engine
@@ -61,14 +67,17 @@ def run(args):
         from symbptt.errors import UsageError
 
         raise UsageError(f"two specs share the name {next(n for n in names if names.count(n) > 1)!r}", "build")
-    root = Path(args.output)
     progress = _Progress()
     results = []
-    try:
-        for spec in specs:
-            folder = output_folder(root, spec.name)
-            results.append(build_spec(spec, folder, args.pdf, lambda what, name=spec.name: progress(name, what)))
-    finally:
-        progress.done()
-    text = summary(results, root)
+    # Every file is written into a staging folder inside -o and moved into place only
+    # when every spec is built: an error, a full disk or a signal leaves -o as it was.
+    with Staging(root) as stage:
+        try:
+            for spec in specs:
+                folder = output_folder(stage.path, spec.name)
+                results.append(build_spec(spec, folder, args.pdf, lambda what, name=spec.name: progress(name, what)))
+        finally:
+            progress.done()
+        text = summary(results, stage.path)
+        stage.publish()
     return text, 0 if all(item.ok for item in results) else 1

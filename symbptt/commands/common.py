@@ -20,6 +20,22 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s0", choices=("symbol", "zeros"), help="s_0 a general constant (default) or zero")  # fmt: skip
 
 
+def seconds(low: float, high: float):
+    """An argparse type: a finite number of seconds in (low, high]; NaN, inf and 1e308 are refused."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not low < value <= high:  # NaN compares false: refused too
+            raise argparse.ArgumentTypeError(f"must be a number of seconds above {low:g} and at most {high:g}, not {text!r}")
+        return value
+
+    parse.__name__ = "seconds"
+    return parse
+
+
 def spec_and_model(args):
     """The spec named on the command line and its RNN, the command-line options taking precedence."""
     from symbptt.model import RNN

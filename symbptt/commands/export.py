@@ -23,12 +23,13 @@ def add_parser(commands):
 
 def run(args) -> str:
     from symbptt.commands.common import spec_and_model
-    from symbptt.files import write_atomic
+    from symbptt.files import check_output, printable, write_atomic
     from symbptt.numeric.export import ExportInfo, export_source
 
+    target = check_output(args.output) if args.output is not None else None  # before any work
     spec, model = spec_and_model(args)
     source = export_source(model, args.backend, ExportInfo(spec=args.spec or spec.name, title=spec.title))
-    if args.output is None:
+    if target is None:
         return source
-    target = write_atomic(args.output, source)
-    return f"wrote {target} ({args.backend}, {model.activation.name}, {len(source.splitlines())} lines)\n"
+    write_atomic(target, source)
+    return f"wrote {printable(target)} ({args.backend}, {model.activation.name}, {len(source.splitlines())} lines)\n"
