@@ -191,18 +191,35 @@ class Staging:
     def __init__(self, root: str | os.PathLike):
         self.root = check_output_folder(root)
         self.path: Path | None = None
+        self.published = False
+        # The folders this run creates, deepest first: removed again if nothing is published.
+        self.created = [folder for folder in (self.root, *self.root.parents) if not os.path.lexists(folder)]
 
     def __enter__(self) -> Staging:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             self.path = Path(tempfile.mkdtemp(prefix=".symbptt-staging-", dir=self.root))
         except OSError as error:
+            self._remove_created()
             raise SymbpttError(f"cannot write here ({error.strerror})", printable(self.root)) from None
         return self
 
     def __exit__(self, *exc) -> None:
         if self.path is not None:
             shutil.rmtree(self.path, ignore_errors=True)
+        if not self.published:
+            self._remove_created()
+
+    def _remove_created(self) -> None:
+        for folder in self.created:
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+
+    def final_name(self, text: str) -> str:
+        """A message's file name as it will be after publishing, not inside the staging folder."""
+        return text.replace(printable(self.path), printable(self.root)) if self.path else text
 
     def publish(self) -> list[Path]:
         """Move every staged file to the same place under ``root``; check every target first."""
@@ -221,6 +238,7 @@ class Staging:
                 except OSError as error:
                     raise SymbpttError(f"cannot write here ({error.strerror})", printable(target.parent)) from None
                 _rename_into_place(str(staged), target)
+        self.published = True
         return [target for _, target in moves]
 
     def _check_inside(self, relative: Path) -> None:

@@ -24,7 +24,8 @@ def add_parser(commands):
 
 
 class _Progress:
-    """One status line on stderr: rewritten in place on a terminal, plain lines elsewhere."""
+    """One status line on stderr, rewritten in place, on a terminal only: elsewhere (a log,
+    a pipe) stderr carries nothing but the one line of an error."""
 
     def __init__(self, stream=None):
         self.stream = stream or sys.stderr
@@ -42,9 +43,9 @@ class _Progress:
             return False
 
     def __call__(self, spec: str, what: str) -> None:
-        line = f"[{time.monotonic() - self.start:5.1f}s] {spec}: {what}"
-        text = "\r\033[K" + line if self.live else line + "\n"
-        self._ask(lambda: (self.stream.write(text), self.stream.flush()))
+        if self.live:
+            text = f"\r\033[K[{time.monotonic() - self.start:5.1f}s] {spec}: {what}"
+            self._ask(lambda: (self.stream.write(text), self.stream.flush()))
 
     def done(self) -> None:
         if self.live:
@@ -53,6 +54,7 @@ class _Progress:
 
 def run(args):
     from symbptt.build import build_spec, output_folder, summary
+    from symbptt.errors import SymbpttError
     from symbptt.files import Staging, check_output_folder
     from symbptt.spec import resolve
 
@@ -76,6 +78,8 @@ def run(args):
             for spec in specs:
                 folder = output_folder(stage.path, spec.name)
                 results.append(build_spec(spec, folder, args.pdf, lambda what, name=spec.name: progress(name, what)))
+        except SymbpttError as error:  # name the file where it was going, not the staging folder
+            raise type(error)(error.what, stage.final_name(error.where or "")) from None
         finally:
             progress.done()
         text = summary(results, stage.path)

@@ -24,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,11 +148,38 @@ def _run(command: list[str], workdir: Path, env: dict, timeout: float, tex: Path
 
 
 def _kill_group(process: subprocess.Popen) -> None:
+    """Kill latexmk and every pdflatex it started, and reap them: none is left running, and
+    none lingers as a zombie (as a subreaper, the orphaned grandchildren become ours to reap)."""
+    _become_subreaper()
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     process.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)  # anyone (a zombie included) still in the group?
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            return
+        try:
+            os.waitpid(-process.pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.005)
+
+
+def _become_subreaper() -> None:
+    """Linux: orphaned descendants are re-parented to this process instead of to init."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
 
 
 def _read_log(tex: Path) -> str:
