@@ -181,9 +181,10 @@ def _main(argv: list[str]) -> int:
         # A command returns its text, or (text, exit status) when the status can be
         # other than 0 without a usage error (``check``: 1 when the code disagrees).
         # The text may be an iterable of pieces, printed as they come (``verify``).
+        # The status may be a function, asked once the pieces are printed.
         text, status = result if isinstance(result, tuple) else (result, 0)
         _write_output(text)
-        return status
+        return status() if callable(status) else status
     except SymbpttError as error:
         _report(f"error: {error}")
         if "--json" in argv and _stream_ok(sys.stdout):  # a program reading JSON gets the error as JSON too

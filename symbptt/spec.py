@@ -197,6 +197,7 @@ def validate(data: dict, text: str, path: Path) -> Spec:
 def _dimensions(table: dict, at) -> dict:
     from symbptt.errors import DimensionError
     from symbptt.model import dimension
+    from symbptt.names import check_dimension_names
 
     dims = {"d": "d", "n": "n", "k": "k", "T": 3}
     for key, value in table.items():
@@ -216,6 +217,10 @@ def _dimensions(table: dict, at) -> dict:
             except DimensionError as error:
                 raise SpecError(f"dimension {key}: {error.what}", where) from None
         dims[key] = value
+    try:
+        check_dimension_names(dims)
+    except DimensionError as error:
+        raise SpecError(f"dimension {error.where}: {error.what}", at(error.where, "dimensions")) from None
     return dims
 
 

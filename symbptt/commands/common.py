@@ -39,6 +39,7 @@ def seconds(low: float, high: float):
 def spec_and_model(args):
     """The spec named on the command line and its RNN, the command-line options taking precedence."""
     from symbptt.model import RNN
+    from symbptt.names import check_dimension_names
     from symbptt.spec import resolve
 
     spec = resolve(args.spec)
@@ -47,6 +48,7 @@ def spec_and_model(args):
         value = getattr(args, key, None)
         if value is not None:
             dims[key] = value
+    check_dimension_names(dims)
     model = RNN.create(
         d=dims["d"], n=dims["n"], k=dims["k"],
         activation_name=getattr(args, "activation", None) or spec.activation,
