@@ -125,7 +125,7 @@ def check_output_folder(path: str | os.PathLike) -> Path:
     except OSError as error:
         raise SymbpttError(f"cannot use as output folder ({error.strerror})", where) from None
     if not stat.S_ISDIR(info.st_mode):
-        raise SymbpttError(f"is {_kind(info.st_mode)}, not a folder to build into", where)
+        raise SymbpttError(f"is {_kind(info.st_mode) or 'a regular file'}, not a folder to build into", where)
     return folder
 
 
@@ -285,6 +285,8 @@ def read_bounded(path: str | os.PathLike, limit: int, what: str = "file") -> byt
         if info.st_size > limit:
             raise SymbpttError(f"the {what} is {info.st_size} bytes, more than {limit}", where)
         handle = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise SymbpttError(f"cannot read the {what}: no such file", where) from None
     except OSError as error:
         raise SymbpttError(f"cannot read the {what} ({error.strerror})", where) from None
     try:

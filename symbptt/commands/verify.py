@@ -48,7 +48,7 @@ def add_parser(commands):
 
 def _whole(value: str, name: str, low: int, high: int) -> int:
     text = str(value).strip()
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not text.isdigit() or len(text) > 12 or not low <= int(text) <= high:  # int() refuses 4300+ digits
         raise UsageError(f"must be a whole number from {low} to {high}, not {value!r}", name)
     return int(text)
 
