@@ -200,9 +200,10 @@ def _main(argv: list[str]) -> int:
         name = stop.name if isinstance(stop, Interrupted) else "SIGINT"
         _report(f"error: interrupted by {name}; stopped, and nothing half-written was left")
         return EXIT_USAGE
-    except BrokenPipeError:
-        _silence(sys.stdout)  # the reader went away (symbptt … | head): not an error
-        return 0
+    except BrokenPipeError:  # the reader went away (symbptt … | head): the output is incomplete
+        _silence(sys.stdout)
+        _report("error: stdout: the reader closed the pipe before the output was complete")
+        return EXIT_USAGE
     except RecursionError:
         _report("error: the input is nested too deeply")
         return EXIT_USAGE

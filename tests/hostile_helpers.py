@@ -4,7 +4,7 @@ A case runs in a sandbox folder with its own special files (``mknod`` and ``mkfi
 there, never in the real /dev). Afterwards: exit status 1 or 2, exactly one line on
 stderr that starts with ``error:``, no traceback, no temporary or staging file left
 anywhere, and every file of the sandbox outside the output folder exactly as before
-(type, device numbers, size, time and content).
+(type, device numbers, size, time and content; a folder by its entries).
 """
 
 from __future__ import annotations
@@ -65,6 +65,9 @@ def snapshot(folder: Path, skip: tuple[str, ...] = ()) -> dict:
                 digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
             elif stat.S_ISLNK(info.st_mode):
                 digest = os.readlink(path)
+            if stat.S_ISDIR(info.st_mode):  # a folder is its entries (its time moves with a staging folder)
+                found[relative] = (stat.S_IFDIR,)
+                continue
             found[relative] = (stat.S_IFMT(info.st_mode), info.st_rdev, info.st_size, info.st_mtime_ns, digest)
     return found
 
@@ -119,4 +122,4 @@ def marked_processes(marker: str) -> list[tuple[int, str]]:
 
 def symbptt_process(args, cwd: Path, env: dict, **popen) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "symbptt", *args], cwd=cwd, env=env,
-                            stdout=popen.pop("stdout", subprocess.PIPE), stderr=subprocess.PIPE, **popen)  # fmt: skip
+                            stdout=popen.pop("stdout", subprocess.PIPE), stderr=popen.pop("stderr", subprocess.PIPE), **popen)  # fmt: skip

@@ -100,7 +100,7 @@ def test_a_link_inside_the_build_folder_is_not_written_through(box, capsys, tmp_
 # --------------------------------------------------------------------------- hostile spec names
 
 
-@pytest.mark.parametrize("name", ["...toml", "..toml", ".toml", "a b;$(x).toml", "-o.toml"])
+@pytest.mark.parametrize("name", ["...toml", ".toml", "a b;$(x).toml"])
 def test_names_from_specs_stay_inside_the_output_folder(name, box, capsys):
     (box / name).write_text((box / "good.toml").read_text())
     before = snapshot(box, skip=("out",))
