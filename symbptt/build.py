@@ -10,6 +10,7 @@ written, so a bad spec leaves no trace.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +50,11 @@ class SpecResult:
         return self.check_ok and all(claim.ok for claim in self.claims)
 
 
-def build_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str], None]) -> SpecResult:
-    """Run every stage for ``spec`` into ``out``; ``pdf`` None means 'when TeX is installed'."""
+def build_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str], None],
+               claims_deadline: float | None = None) -> SpecResult:
+    """Run every stage for ``spec`` into ``out``; ``pdf`` None means 'when TeX is installed'.
+    Claims are checked until ``claims_deadline`` (``time.monotonic()``); later ones are
+    reported as not reached."""
     from symbptt.commands.derive import derivations_for
     from symbptt.model import RNN
 
@@ -61,8 +65,13 @@ def build_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str], None
     derivations = derivations_for(model, spec.parameters, dims["T"], spec.topic, spec.tau)
     result.steps = sum(len(item.steps) for item in derivations)
     for number, claim in enumerate(spec.claims, start=1):
+        left = None if claims_deadline is None else claims_deadline - time.monotonic()
+        if left is not None and left < 0.5:
+            result.claims.append(ClaimResult(claim.name, claim.expect, "undecided",
+                                             "not reached: the build's time for claims was spent"))  # fmt: skip
+            continue
         progress(f"verifying claim {number} of {len(spec.claims)}")
-        result.claims.append(verify_claim(claim, spec))
+        result.claims.append(verify_claim(claim, spec, left))
     _write_documents(spec, model, derivations, out, pdf, progress, result)
     for backend in spec.export:
         progress(f"exporting {backend}")
@@ -70,11 +79,12 @@ def build_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str], None
     return result
 
 
-def verify_claim(claim, spec) -> ClaimResult:
-    from symbptt.verify.check import Options
+def verify_claim(claim, spec, seconds: float | None = None) -> ClaimResult:
+    from symbptt.verify.check import DEFAULT_TIME_LIMIT, Options
     from symbptt.verify.check import verify_claim as check
 
-    report = check(claim.latex, Options(activation=spec.activation, s0_zero=spec.s0 == "zeros"))
+    limit = DEFAULT_TIME_LIMIT if seconds is None else min(DEFAULT_TIME_LIMIT, seconds)
+    report = check(claim.latex, Options(activation=spec.activation, s0_zero=spec.s0 == "zeros", time_limit=limit))
     statuses = [step.verdict.status for step in report.steps]
     verdict = "wrong" if "wrong" in statuses else "undecided" if "undecided" in statuses else "correct"
     reasons = [f"step {step.number}: {step.verdict.reason}" for step in report.steps if step.verdict.status != "correct"]

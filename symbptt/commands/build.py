@@ -5,6 +5,11 @@ from __future__ import annotations
 import sys
 import time
 
+# A build is bounded: so many specs per run, and so long for all their claims together
+# (a claim not reached in time is reported as such, and the build exits 1).
+MAX_SPECS = 8
+CLAIMS_SECONDS = 30.0
+
 
 def add_parser(commands):
     parser = commands.add_parser(
@@ -69,15 +74,21 @@ def run(args):
         from symbptt.errors import UsageError
 
         raise UsageError(f"two specs share the name {next(n for n in names if names.count(n) > 1)!r}", "build")
+    if len(specs) > MAX_SPECS:
+        from symbptt.errors import UsageError
+
+        raise UsageError(f"{len(specs)} specs in one run; at most {MAX_SPECS} (build the rest in another run)", "build")
     progress = _Progress()
     results = []
+    claims_deadline = time.monotonic() + CLAIMS_SECONDS
     # Every file is written into a staging folder inside -o and moved into place only
     # when every spec is built: an error, a full disk or a signal leaves -o as it was.
     with Staging(root) as stage:
         try:
             for spec in specs:
                 folder = output_folder(stage.path, spec.name)
-                results.append(build_spec(spec, folder, args.pdf, lambda what, name=spec.name: progress(name, what)))
+                results.append(build_spec(spec, folder, args.pdf, lambda what, name=spec.name: progress(name, what),
+                                          claims_deadline))  # fmt: skip
         except SymbpttError as error:  # name the file where it was going, not the staging folder
             raise type(error)(error.what, stage.final_name(error.where or "")) from None
         finally:

@@ -46,6 +46,9 @@ def run(args) -> tuple[str, int]:
     activations = ("sigmoid", "tanh") if chosen == "both" else (chosen,)
     wanted = args.backend or ["program", "numpy"]
     backends = BACKENDS if "all" in wanted else tuple(dict.fromkeys(wanted))
+    from symbptt.budget import check_check
+
+    check_check(backends, len(activations), args.trials)  # refused at once, not after minutes
     report = run_checks(activations, backends, args.trials, args.seed, ExportInfo(spec=args.spec or spec.name, title=spec.title))
     text = report.to_json() if args.json else report.text()
     return text, 0 if report.ok else 1
