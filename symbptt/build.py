@@ -50,11 +50,21 @@ class SpecResult:
         return self.check_ok and all(claim.ok for claim in self.claims)
 
 
+@dataclass
+class ClaimsTime:
+    """The seconds all claims of a run may take together, and those already taken."""
+
+    seconds: float
+    used: float = 0.0
+
+    def left(self) -> float:
+        return self.seconds - self.used
+
+
 def build_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str], None],
-               claims_deadline: float | None = None) -> SpecResult:
+               claims_time: ClaimsTime | None = None) -> SpecResult:
     """Run every stage for ``spec`` into ``out``; ``pdf`` None means 'when TeX is installed'.
-    Claims are checked until ``claims_deadline`` (``time.monotonic()``); later ones are
-    reported as not reached."""
+    Claims are checked while ``claims_time`` lasts; later ones are reported as not reached."""
     from symbptt.commands.derive import derivations_for
     from symbptt.model import RNN
 
@@ -65,13 +75,17 @@ def build_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str], None
     derivations = derivations_for(model, spec.parameters, dims["T"], spec.topic, spec.tau)
     result.steps = sum(len(item.steps) for item in derivations)
     for number, claim in enumerate(spec.claims, start=1):
-        left = None if claims_deadline is None else claims_deadline - time.monotonic()
+        left = None if claims_time is None else claims_time.left()
         if left is not None and left < 0.5:
             result.claims.append(ClaimResult(claim.name, claim.expect, "undecided",
-                                             "not reached: the build's time for claims was spent"))  # fmt: skip
+                                             f"not reached: the {claims_time.seconds:g} s for the claims of "
+                                             "this build were spent"))  # fmt: skip
             continue
         progress(f"verifying claim {number} of {len(spec.claims)}")
+        started = time.monotonic()
         result.claims.append(verify_claim(claim, spec, left))
+        if claims_time is not None:
+            claims_time.used += time.monotonic() - started
     _write_documents(spec, model, derivations, out, pdf, progress, result)
     for backend in spec.export:
         progress(f"exporting {backend}")

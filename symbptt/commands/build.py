@@ -58,7 +58,7 @@ class _Progress:
 
 
 def run(args):
-    from symbptt.build import build_spec, output_folder, summary
+    from symbptt.build import ClaimsTime, build_spec, output_folder, summary
     from symbptt.errors import SymbpttError
     from symbptt.files import Staging, check_output_folder
     from symbptt.spec import resolve
@@ -80,7 +80,7 @@ def run(args):
         raise UsageError(f"{len(specs)} specs in one run; at most {MAX_SPECS} (build the rest in another run)", "build")
     progress = _Progress()
     results = []
-    claims_deadline = time.monotonic() + CLAIMS_SECONDS
+    claims_time = ClaimsTime(CLAIMS_SECONDS)
     # Every file is written into a staging folder inside -o and moved into place only
     # when every spec is built: an error, a full disk or a signal leaves -o as it was.
     with Staging(root) as stage:
@@ -88,7 +88,7 @@ def run(args):
             for spec in specs:
                 folder = output_folder(stage.path, spec.name)
                 results.append(build_spec(spec, folder, args.pdf, lambda what, name=spec.name: progress(name, what),
-                                          claims_deadline))  # fmt: skip
+                                          claims_time))  # fmt: skip
         except SymbpttError as error:  # name the file where it was going, not the staging folder
             raise type(error)(error.what, stage.final_name(error.where or "")) from None
         finally:
