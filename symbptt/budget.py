@@ -58,12 +58,18 @@ def entries_fit(d: int, n: int, k: int, T: int) -> bool:
 # and compiling a library once, then one trial of one activation.
 CHECK_SETUP_SECONDS = {"program": 0.0, "numpy": 0.0, "jax": 8.0, "torch": 3.0}
 CHECK_TRIAL_SECONDS = {"program": 0.07, "numpy": 0.01, "jax": 1.0, "torch": 0.25}
-MAX_CHECK_SECONDS = 45.0
+MAX_CHECK_SECONDS = 30.0
 
 
 def check_seconds(backends, activations: int, trials: int) -> float:
     """The estimated CPU seconds of ``symbptt check`` (before Python's own start-up)."""
     return sum(CHECK_SETUP_SECONDS[b] + CHECK_TRIAL_SECONDS[b] * activations * trials for b in backends)
+
+
+def check_trials_that_fit(backends, activations: int) -> int:
+    per_trial = sum(CHECK_TRIAL_SECONDS[b] for b in backends) * activations
+    setup = sum(CHECK_SETUP_SECONDS[b] for b in backends)
+    return max(0, int((MAX_CHECK_SECONDS - setup) / per_trial))
 
 
 def check_check(backends, activations: int, trials: int) -> None:
@@ -72,9 +78,7 @@ def check_check(backends, activations: int, trials: int) -> None:
 
     if check_seconds(backends, activations, trials) <= MAX_CHECK_SECONDS:
         return
-    per_trial = sum(CHECK_TRIAL_SECONDS[b] for b in backends) * activations
-    setup = sum(CHECK_SETUP_SECONDS[b] for b in backends)
-    most = max(0, int((MAX_CHECK_SECONDS - setup) / per_trial))
+    most = check_trials_that_fit(backends, activations)
     raise UsageError(f"{trials} trials of {', '.join(backends)} × {activations} activation"
                      f"{'s' * (activations != 1)} would run for minutes; at most {most} fit the budget "
                      f"of about {MAX_CHECK_SECONDS:g} s", "--trials")  # fmt: skip
