@@ -243,7 +243,7 @@ def test_the_largest_entries_request_the_readme_allows_is_accepted(box, capsys):
     assert program_work(256, 256, 256, 1) <= MAX_PROGRAM_WORK
     assert program_work(1, 1, 1, 1024) <= MAX_PROGRAM_WORK
     assert program_work(64, 64, 64, 29) <= MAX_PROGRAM_WORK < program_work(64, 64, 64, 30)
-    assert program_terms(16, 16, 16, 17) <= MAX_PRINTED_TERMS < program_terms(16, 16, 16, 18)
+    assert program_terms(16, 16, 16, 13) <= MAX_PRINTED_TERMS < program_terms(16, 16, 16, 14)
 
 
 def test_a_claim_with_an_astronomic_sum_is_undecided_not_run(box, capsys):
