@@ -154,6 +154,9 @@ def run(args):
                                  "(raise --time-limit)", "--claim") from None  # fmt: skip
         return _finished(_budget_reasons(result, budget_seconds), [], args, options, budget_seconds)
     text = _read(args.file)
+    from symbptt.files import printable
+
+    args.file = printable(args.file)  # as the report names it: no control character reaches the terminal
     if args.json:
         from symbptt.verify.check import Report
 
@@ -168,7 +171,8 @@ def _budget_reasons(result, seconds: float):
     for step in result.steps:
         verdict = step.verdict
         if verdict.status == "undecided" and verdict.reason.startswith("the time budget of"):
-            limit = float(verdict.reason.split()[4])
+            words = verdict.reason.split()
+            limit = float(words[4]) if len(words) > 4 and words[4].replace(".", "", 1).isdigit() else STEP_LIMIT
             if limit < STEP_LIMIT:
                 verdict.reason = f"the time budget of {seconds:g} s for the whole run ran out during this step"
     return result
