@@ -2,6 +2,7 @@
 
     python benchmarks/bench_budgets.py            # every case (several minutes)
     python benchmarks/bench_budgets.py --quick    # the explicit program's three corners
+    python benchmarks/bench_budgets.py check      # one command's cases
 
 Each case is one `python -m symbptt …` process; printed: the exit status, wall seconds,
 CPU seconds (user + system of the child) and the peak resident memory. The promise is
@@ -25,9 +26,9 @@ CASES = [
     ["derive", "--explicit", "--entries", "--d", "16", "--n", "16", "--k", "16", "--T", "13"],
     ["derive", "--explicit", "--entries", "--d", "4", "--n", "4", "--k", "4", "--T", "174"],
     ["derive", "--explicit", "--format", "json", "--d", "16", "--n", "16", "--k", "16", "--T", "13"],
-    ["check", "--trials", "375"],
-    ["check", "--trials", "7", "--backend", "all", "--activation", "both"],
-    ["check", "--trials", "1500", "--backend", "numpy", "--activation", "both"],
+    ["check", "--trials", "250"],
+    ["check", "--trials", "3", "--backend", "all", "--activation", "both"],
+    ["check", "--trials", "1000", "--backend", "numpy", "--activation", "both"],
 ]
 
 
@@ -44,7 +45,10 @@ def run(args: list[str]) -> str:
 
 
 def main() -> None:
+    only = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
     cases = CASES[:3] if "--quick" in sys.argv else CASES
+    if only:  # e.g. `check`: the cases of that command only
+        cases = [case for case in cases if case[0] in only]
     print("| command | exit | wall (s) | CPU (s) | peak memory so far (MB) |")
     print("|---|---|---|---|---|")
     for args in cases:

@@ -58,7 +58,7 @@ def entries_fit(d: int, n: int, k: int, T: int) -> bool:
 # and compiling a library once, then one trial of one activation.
 CHECK_SETUP_SECONDS = {"program": 0.0, "numpy": 0.0, "jax": 8.0, "torch": 3.0}
 CHECK_TRIAL_SECONDS = {"program": 0.07, "numpy": 0.01, "jax": 1.0, "torch": 0.25}
-MAX_CHECK_SECONDS = 30.0
+MAX_CHECK_SECONDS = 20.0
 
 
 def check_trials_that_fit(backends, activations: int) -> int:

@@ -313,3 +313,13 @@ def test_a_file_of_ten_thousand_equations_ends_within_its_budget_and_says_what_i
     assert code == 1 and err == ""
     assert "not reached: the time budget of 2 s was spent before" in out
     assert out.splitlines()[-1].endswith("not reached")
+
+
+def test_too_many_specs_in_one_build_are_refused_before_any_work(box, capsys):
+    names = [f"s{number}.toml" for number in range(9)]
+    for name in names:
+        (box / name).write_text((box / "good.toml").read_text())
+    assert "at most 8" in attack(["build", "--no-pdf", "-o", "out", *names], box, capsys)
+    line = attack(["build", "--pdf", "-o", "out", *names[:5]], box, capsys)
+    assert "at most 4 with PDFs" in line or "no TeX" in line
+    assert not (box / "out").exists()
