@@ -323,3 +323,38 @@ def test_too_many_specs_in_one_build_are_refused_before_any_work(box, capsys):
     line = attack(["build", "--pdf", "-o", "out", *names[:5]], box, capsys)
     assert "at most 4 with PDFs" in line or "no TeX" in line
     assert not (box / "out").exists()
+
+
+def test_the_pdf_beside_the_tex_must_be_a_regular_file_too(box, capsys, tmp_path):
+    outside = tmp_path / "theirs.pdf"
+    outside.write_bytes(b"theirs")
+    os.symlink(outside, box / "x.pdf")
+    assert "symbolic link" in attack(["latex", "--pdf", "-o", "x.tex"], box, capsys)
+    assert outside.read_bytes() == b"theirs" and not (box / "x.tex").exists()
+
+
+def test_a_file_name_too_long_is_one_line(box, capsys):
+    assert "too long" in attack(["export", "-o", "x" * 300 + ".py"], box, capsys)
+    assert "too long" in attack(["derive", "x" * 300 + ".toml"], box, capsys)
+
+
+def test_a_fifo_where_a_build_file_goes_stops_the_build_before_anything_moves(box, capsys):
+    (box / "out" / "good").mkdir(parents=True)
+    os.mkfifo(box / "out" / "good" / "notes.tex")
+    line = attack(["build", "--no-pdf", "-o", "out", "good.toml"], box, capsys, output="out")
+    assert "FIFO" in line
+    assert [path.name for path in (box / "out" / "good").iterdir()] == ["notes.tex"]
+    assert stat.S_ISFIFO(os.lstat(box / "out" / "good" / "notes.tex").st_mode)
+
+
+def test_claims_beyond_the_builds_time_are_reported_not_run(box, capsys, monkeypatch):
+    import symbptt.commands.build as build_command
+
+    monkeypatch.setattr(build_command, "CLAIMS_SECONDS", 0.0)  # the budget is spent from the start
+    (box / "claims.toml").write_text(
+        (box / "good.toml").read_text() + "[[claims]]\nname = 'one'\nlatex = '''W = W'''\n"
+    )
+    code = main(["build", "--no-pdf", "-o", "out", "claims.toml"])
+    out, err = capsys.readouterr()
+    assert code == 1 and err == ""
+    assert "claim 'one' is undecided, expected correct: not reached" in out

@@ -57,6 +57,15 @@ def run(args) -> str:
     pdf_target = check_output(target.with_suffix(".pdf")) if args.pdf else None
     if pdf_target is not None and pdf_target == target:
         raise UsageError("with --pdf, -o names the .tex; its PDF is written beside it", printable(target))
+    if args.pdf:
+        from symbptt.errors import TexError
+        from symbptt.latex.compile import find_engine, missing_tex_message
+
+        try:
+            find_engine()  # without TeX, --pdf writes nothing: the .tex and its PDF come together
+        except TexError as error:
+            raise TexError(missing_tex_message().replace("the .tex is written", "nothing was written (without "
+                           "--pdf, the .tex is)"), error.where) from None  # fmt: skip
     spec, model = spec_and_model(args)
     T = steps_option(args, spec)
     if T > MAX_EXPANDED_T:
