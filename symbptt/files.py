@@ -142,8 +142,9 @@ def write_together(outputs: dict) -> list[Path]:
         for path, data in outputs.items():
             target = check_output(path)
             staged.append((_temporary_copy(target, data), target))
-        for temporary, target in staged:
-            _rename_into_place(temporary, target)
+        with _signals_held():  # a signal must not fall between the renames of a pair
+            for temporary, target in staged:
+                _rename_into_place(temporary, target)
     finally:
         for temporary, _ in staged:
             Path(temporary).unlink(missing_ok=True)
