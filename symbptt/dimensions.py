@@ -31,6 +31,8 @@ def checked_dimension(value, name: str) -> int | str:
     if isinstance(value, str):
         text = value.strip()
         if re.fullmatch(r"[+-]?\d+", text):
+            if len(text.lstrip("+-0")) > 18:  # int() refuses > 4300 digits; nothing needs 19
+                raise DimensionError(f"{text[:20]}… is larger than the limit of {MAX_DIMENSION}", name)
             value = int(text)
         elif re.fullmatch(r"[+-]?\d*\.\d*([eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d+", text):
             raise DimensionError(f"must be a whole number, not {text!r}", name)

@@ -11,6 +11,7 @@ name is a SpecError that names the file, the line and the key, with a suggestion
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -96,28 +97,29 @@ def shipped_specs() -> dict[str, Path]:
 
 def resolve(name_or_path: str | None) -> Spec:
     """A shipped name (``rnn-bptt``), a path to a .toml file, or None for the lecture's."""
+    from symbptt.files import check_name, printable
+
     if name_or_path is None:
         name_or_path = "rnn-bptt"
     shipped = shipped_specs()
     if name_or_path in shipped:
         return load(shipped[name_or_path])
-    path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
+    path = check_name(name_or_path, None)
+    if path.suffix == ".toml" or os.path.lexists(path):
         return load(path)
     hint = _did_you_mean(name_or_path, shipped)
-    raise SpecError(f"no shipped derivation or file named {name_or_path!r}{hint} (see `symbptt list`)", "spec")
+    raise SpecError(f"no shipped derivation or file named '{printable(name_or_path)}'{hint} (see `symbptt list`)", "spec")
 
 
 def load(path: Path) -> Spec:
-    where = str(path)
+    from symbptt.errors import SymbpttError
+    from symbptt.files import printable, read_bounded
+
+    where = printable(path)
     try:
-        raw = path.read_bytes()
-    except IsADirectoryError:
-        raise SpecError("is a folder, not a .toml spec", where) from None
-    except OSError as error:
-        raise SpecError(f"cannot read the spec ({error.strerror})", where) from None
-    if len(raw) > MAX_SPEC_BYTES:
-        raise SpecError(f"the spec is {len(raw)} bytes, more than {MAX_SPEC_BYTES}", where)
+        raw = read_bounded(path, MAX_SPEC_BYTES, "spec")
+    except SymbpttError as error:
+        raise SpecError(error.what, error.where) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -128,7 +130,16 @@ def load(path: Path) -> Spec:
         line = re.search(r"line (\d+)", str(error))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
         raise SpecError(f"not valid TOML: {message}", f"{where}:{line.group(1)}" if line else where) from None
+    except (ValueError, RecursionError):  # an integer of thousands of digits, arrays nested thousands deep
+        raise SpecError("not valid TOML: a value too large or nested too deeply", where) from None
     return validate(data, text, path)
+
+
+def spec_name(path: Path) -> str:
+    """The spec's name from its file name, made safe to use as a folder and module name:
+    ASCII letters, digits, ``_ - .``, never starting with a dot (``...toml`` is not ``..``)."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem).lstrip(".")[:64]
+    return name or "spec"
 
 
 class _Locator:
@@ -157,7 +168,9 @@ class _Locator:
 
 
 def validate(data: dict, text: str, path: Path) -> Spec:
-    at = _Locator(text, str(path))
+    from symbptt.files import printable
+
+    at = _Locator(text, printable(path))
     values: dict = {}
     for key, value in data.items():
         if key not in TOP_KEYS:
@@ -199,12 +212,13 @@ def validate(data: dict, text: str, path: Path) -> Spec:
         values["tau"] = _truncation(data["truncation"], at, values["dimensions"]["T"])
     values.update(_outputs(data.get("outputs", {}), at))
     values["claims"] = _claims(data.get("claims", []), at)
-    return Spec(name=path.stem, path=path, **values)
+    return Spec(name=spec_name(path), path=path, **values)
 
 
 def _dimensions(table: dict, at) -> dict:
     from symbptt.dimensions import checked_dimension
     from symbptt.errors import DimensionError
+    from symbptt.names import check_dimension_names
 
     dims = {"d": "d", "n": "n", "k": "k", "T": 3}
     for key, value in table.items():
@@ -224,6 +238,10 @@ def _dimensions(table: dict, at) -> dict:
             except DimensionError as error:
                 raise SpecError(f"dimension {key}: {error.what}", where) from None
         dims[key] = value
+    try:
+        check_dimension_names(dims)
+    except DimensionError as error:
+        raise SpecError(f"dimension {error.where}: {error.what}", at(error.where, "dimensions")) from None
     return dims
 
 

@@ -8,6 +8,7 @@ error), 2 for bad input as everywhere.
 from __future__ import annotations
 
 BACKENDS = ("program", "numpy", "jax", "torch")
+DEFAULT_TRIALS = 20
 
 
 def add_parser(commands):
@@ -25,7 +26,9 @@ def add_parser(commands):
     parser.add_argument("--backend", action="append", choices=(*BACKENDS, "all"),
                         help="what to check, repeatable (default: program and numpy; all: every backend, "
                         "skipping a library that is not installed)")
-    parser.add_argument("--trials", type=int, default=20, metavar="N", help="random problems per backend (default 20)")
+    parser.add_argument("--trials", type=int, metavar="N",
+                        help="random problems per backend (default 20, fewer where jax or torch would make the run "
+                        "exceed its time budget)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the random problems (default 0)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
@@ -37,7 +40,7 @@ def run(args) -> tuple[str, int]:
     from symbptt.numeric.export import ExportInfo
     from symbptt.spec import resolve
 
-    if not 1 <= args.trials <= 10_000:
+    if args.trials is not None and not 1 <= args.trials <= 10_000:
         raise UsageError(f"must be between 1 and 10000, got {args.trials}", "--trials")
     if args.seed < 0:
         raise UsageError(f"must be a non-negative integer, got {args.seed}", "--seed")
@@ -48,7 +51,11 @@ def run(args) -> tuple[str, int]:
     activations = ("sigmoid", "tanh") if chosen == "both" else (chosen,)
     wanted = args.backend or ["program", "numpy"]
     backends = BACKENDS if "all" in wanted else tuple(dict.fromkeys(wanted))
-    report = run_checks(activations, backends, args.trials, args.seed, ExportInfo(spec=args.spec or spec.name, title=spec.title))
+    from symbptt.budget import check_check, check_trials_that_fit
+
+    trials = args.trials if args.trials is not None else max(1, min(DEFAULT_TRIALS, check_trials_that_fit(backends, len(activations))))
+    check_check(backends, len(activations), trials)  # refused at once, not after minutes
+    report = run_checks(activations, backends, trials, args.seed, ExportInfo(spec=args.spec or spec.name, title=spec.title))
     text = report.to_json() if args.json else report.text()
     return text, 0 if report.ok else 1
 

@@ -20,9 +20,26 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s0", choices=("symbol", "zeros"), help="s_0 a general constant (default) or zero")  # fmt: skip
 
 
+def seconds(low: float, high: float):
+    """An argparse type: a finite number of seconds in (low, high]; NaN, inf and 1e308 are refused."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not low < value <= high:  # NaN compares false: refused too
+            raise argparse.ArgumentTypeError(f"must be a number of seconds above {low:g} and at most {high:g}, not {text!r}")
+        return value
+
+    parse.__name__ = "seconds"
+    return parse
+
+
 def spec_and_model(args):
     """The spec named on the command line and its RNN, the command-line options taking precedence."""
     from symbptt.model import RNN
+    from symbptt.names import check_dimension_names
     from symbptt.spec import resolve
 
     spec = resolve(args.spec)
@@ -31,6 +48,7 @@ def spec_and_model(args):
         value = getattr(args, key, None)
         if value is not None:
             dims[key] = value
+    check_dimension_names(dims)
     model = RNN.create(
         d=dims["d"], n=dims["n"], k=dims["k"],
         activation_name=getattr(args, "activation", None) or spec.activation,

@@ -115,15 +115,21 @@ def _record(item) -> dict:
 
 def _explicit(model, T: int, args) -> str:
     from symbptt import program
+    from symbptt.budget import check_program, entries_fit
     from symbptt.latex.printer import to_latex
     from symbptt.latex.text import to_text
 
+    dims = model.concrete_dims("the explicit program", program.PROGRAM_LIMITS)
+    if T > program.MAX_T:
+        raise UsageError(f"{T} steps are too many for the explicit program (at most {program.MAX_T})", "--T")
+    check_program(dims["d"], dims["n"], dims["k"], T, args.entries)  # refused before any work
     built = program.build(model, T)
     # The program is up to millions of acyclic SymPy objects that live until the process
     # ends: left to the cycle collector, printing it cost 50 times what printing does.
     gc.freeze()
     entries = built.size
-    show_entries = args.entries or entries <= MAX_PRINTED_ENTRIES and args.format != "text"
+    fits = entries_fit(dims["d"], dims["n"], dims["k"], T)
+    show_entries = args.entries or entries <= MAX_PRINTED_ENTRIES and fits and args.format != "text"
     if args.format == "json":
         return json.dumps({
             "model": _model_record(model, T),

@@ -24,33 +24,34 @@ def add_parser(commands):
 
 def run(args) -> str:
     from symbptt.commands.common import spec_and_model
-    from symbptt.files import write_atomic
+    from symbptt.files import check_output, printable, write_atomic
     from symbptt.numeric.export import ExportInfo, export_source
     from symbptt.spec import resolve
 
+    target = check_output(args.output) if args.output is not None else None  # before any work
     cell_spec = resolve(args.spec)
     if cell_spec.cell is not None:
-        return _export_cell(cell_spec, args)
+        return _export_cell(cell_spec, args, target)
     spec, model = spec_and_model(args)
     source = export_source(model, args.backend, ExportInfo(spec=args.spec or spec.name, title=spec.title))
-    if args.output is None:
+    if target is None:
         return source
-    target = write_atomic(args.output, source)
-    return f"wrote {target} ({args.backend}, {model.activation.name}, {len(source.splitlines())} lines)\n"
+    write_atomic(target, source)
+    return f"wrote {printable(target)} ({args.backend}, {model.activation.name}, {len(source.splitlines())} lines)\n"
 
 
-def _export_cell(spec, args) -> str:
+def _export_cell(spec, args, target) -> str:
     """A cell given by equations: the module lowered from its step graph."""
     from symbptt.cell.export import ExportInfo, export_source
     from symbptt.cell.graph import build_graph
     from symbptt.errors import UsageError
-    from symbptt.files import write_atomic
+    from symbptt.files import printable, write_atomic
 
     if args.activation is not None:
         raise UsageError("a cell given by equations names its functions in its equations", "--activation")
     graph = build_graph(spec.cell, spec.dimensions)
     source = export_source(graph, args.backend, ExportInfo(spec=args.spec or spec.name, title=spec.title))
-    if args.output is None:
+    if target is None:
         return source
-    target = write_atomic(args.output, source)
-    return f"wrote {target} ({args.backend}, cell {graph.model.name}, {len(source.splitlines())} lines)\n"
+    write_atomic(target, source)
+    return f"wrote {printable(target)} ({args.backend}, cell {graph.model.name}, {len(source.splitlines())} lines)\n"

@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
-from symbptt.commands.common import PARAMETERS, add_model_options, spec_and_model, steps_option
+from symbptt.commands.common import (
+    PARAMETERS,
+    add_model_options,
+    seconds,
+    spec_and_model,
+    steps_option,
+)
 from symbptt.errors import DimensionError, UsageError
 
 STYLES = ("notes", "slides", "snippet")
+MAX_TEX_SECONDS = 3600
 
 
 def add_parser(commands):
@@ -31,24 +38,36 @@ def add_parser(commands):
     parser.add_argument("--no-shapes", action="store_true", help="do not write the shape under each factor")
     parser.add_argument("--index-style", choices=("compact", "comma"), default="compact",
                         help="s_{kp} (compact, default) or s_{k,p} (comma)")  # fmt: skip
-    parser.add_argument("--timeout", type=float, default=180.0, metavar="S", help="seconds TeX may take (default 180)")
+    parser.add_argument("--timeout", type=seconds(0, MAX_TEX_SECONDS), default=180.0, metavar="S",
+                        help=f"seconds TeX may take (default 180, at most {MAX_TEX_SECONDS})")
     return parser
 
 
 def run(args) -> str:
-    from pathlib import Path
-
-    from symbptt.files import write_atomic
+    from symbptt.files import check_output, printable, write_atomic, write_together
     from symbptt.latex.documents import Lecture, build, standalone
     from symbptt.lecture import derivations_for
     from symbptt.spec import MAX_EXPANDED_T
 
-    if args.pdf and not args.output:
+    if args.pdf and args.output is None:
         raise UsageError("--pdf needs -o FILE: the PDF is written beside the .tex", "--pdf")
     if args.pdf and args.format != "latex":
         raise UsageError("--pdf compiles LaTeX; it does not go with --format markdown", "--pdf")
-    if args.timeout <= 0:
-        raise UsageError("must be a positive number of seconds", "--timeout")
+    # Where the output goes is checked before any work: a device, a FIFO, a folder or a
+    # link is refused, and so is a .tex whose PDF would land on itself.
+    target = check_output(args.output) if args.output is not None else None
+    pdf_target = check_output(target.with_suffix(".pdf")) if args.pdf else None
+    if pdf_target is not None and pdf_target == target:
+        raise UsageError("with --pdf, -o names the .tex; its PDF is written beside it", printable(target))
+    if args.pdf:
+        from symbptt.errors import TexError
+        from symbptt.latex.compile import find_engine, missing_tex_message
+
+        try:
+            find_engine()  # without TeX, --pdf writes nothing: the .tex and its PDF come together
+        except TexError as error:
+            raise TexError(missing_tex_message().replace("the .tex is written", "nothing was written (without "
+                           "--pdf, the .tex is)"), error.where) from None  # fmt: skip
     from symbptt.spec import resolve
 
     if resolve(args.spec).cell is not None:  # a cell given by its equations
@@ -85,18 +104,21 @@ def run(args) -> str:
         source = markdown(lecture)
     else:
         source = build(args.style, lecture)
-    if not args.output:
+    if target is None:
         return source
-    target = Path(args.output)
-    write_atomic(target, source)
     if not args.pdf:
-        return f"wrote {target}\n"
-    from symbptt.latex.compile import compile_next_to
+        write_atomic(target, source)
+        return f"wrote {printable(target)}\n"
+    from symbptt.latex.compile import JOBNAME, compile_pdf
 
-    # A snippet has no preamble: it is compiled inside a minimal article.
+    # A snippet has no preamble: it is compiled inside a minimal article. The .tex and
+    # the PDF are written together once TeX has succeeded: a failed compile leaves the
+    # old pair as it was.
     document = standalone(source, lecture) if args.style == "snippet" else source
-    pdf = compile_next_to(target, document, timeout=args.timeout)
-    return f"wrote {target} and {pdf}\n"
+    stem = target.stem if JOBNAME.match(target.stem) else "lecture"
+    pdf = compile_pdf(document, jobname=stem, timeout=args.timeout)
+    write_together({target: source, pdf_target: pdf})
+    return f"wrote {printable(target)} and {printable(pdf_target)}\n"
 
 
 def _figure_d(args, spec, model) -> int:

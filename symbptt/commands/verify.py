@@ -11,12 +11,13 @@ read; nothing is written, and nothing the user wrote is ever run.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from symbptt.errors import UsageError
 
 MAX_FILE_BYTES = 2_000_000
 MAX_TIME_LIMIT = 600.0
+DEFAULT_BUDGET = 30.0  # for a whole file: a 10,000-equation file ends within it, naming what it left
+STEP_LIMIT = 20.0  # for one step, within the file's budget
 
 
 def add_parser(commands):
@@ -37,15 +38,17 @@ def add_parser(commands):
                         help="s_0 a general constant (default) or zero")  # fmt: skip
     parser.add_argument("--T", dest="T", metavar="T", help="fix the sequence length (default: several)")
     parser.add_argument("--seed", default="0", metavar="N", help="seed of the random networks (default 0)")
-    parser.add_argument("--time-limit", dest="time_limit", default="20", metavar="SECONDS",
-                        help="time budget per step (default 20)")  # fmt: skip
+    parser.add_argument("--time-limit", dest="time_limit", default=str(DEFAULT_BUDGET), metavar="SECONDS",
+                        help=f"time budget for the whole file or claim (default {DEFAULT_BUDGET:g}, at most "
+                        f"{MAX_TIME_LIMIT:g}); one step gets at most {STEP_LIMIT:g} s of it, and the equations "
+                        "not reached when it is spent are named")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="one JSON record per step")
     return parser
 
 
 def _whole(value: str, name: str, low: int, high: int) -> int:
     text = str(value).strip()
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not text.isdigit() or len(text) > 12 or not low <= int(text) <= high:  # int() refuses 4300+ digits
         raise UsageError(f"must be a whole number from {low} to {high}, not {value!r}", name)
     return int(text)
 
@@ -61,17 +64,13 @@ def _seconds(value: str) -> float:
 
 
 def _read(path_text: str) -> str:
-    path = Path(path_text)
+    from symbptt.files import printable, read_bounded
+
+    raw = read_bounded(path_text, MAX_FILE_BYTES)  # a FIFO, a device, a huge file: refused unread
     try:
-        if not path.is_file():
-            raise UsageError("no such file", path_text)
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise UsageError(f"too large: more than {MAX_FILE_BYTES} bytes", path_text)
-        return path.read_bytes().decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise UsageError(f"not UTF-8 text (byte {error.start})", path_text) from None
-    except OSError as error:
-        raise UsageError(f"cannot read: {error.strerror}", path_text) from None
+        raise UsageError(f"not UTF-8 text (byte {error.start})", printable(path_text)) from None
 
 
 def options_from(args: argparse.Namespace):
@@ -87,35 +86,216 @@ def options_from(args: argparse.Namespace):
     )  # fmt: skip
 
 
-def run(args) -> tuple[str, int]:
-    from symbptt import cache
+class _Spent(BaseException):
+    """The file's budget ran out (raised by the alarm; a BaseException, so that no
+    ``except Exception`` inside the checks can swallow it)."""
 
+
+class _Budget:
+    """The wall-clock budget of one run, enforced by SIGALRM where signals can be used
+    (the main thread): a step that does not watch the clock is still stopped."""
+
+    def __init__(self, seconds: float, started: float | None = None):
+        import time
+
+        self.seconds = seconds
+        self.deadline = (time.monotonic() if started is None else started) + seconds
+
+    def left(self) -> float:
+        import time
+
+        return self.deadline - time.monotonic()
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.armed = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+        if self.armed:
+            self.previous = signal.signal(signal.SIGALRM, self._ring)
+            signal.setitimer(signal.ITIMER_REAL, max(self.left(), 0.001))
+        return self
+
+    def __exit__(self, *exc):
+        if self.armed:
+            import signal
+
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+
+    @staticmethod
+    def _ring(_number, _frame):
+        raise _Spent()
+
+
+def _step_options(options, budget: _Budget):
+    """The options for the next chain: a step's time limit never beyond what the file has left."""
+    from dataclasses import replace
+
+    return replace(options, time_limit=max(0.05, min(options.time_limit, budget.left() - 0.25)))
+
+
+def run(args):
+    import time
+
+    started = time.monotonic()  # the budget counts from here: loading the checker is part of it
     if (args.file is None) == (args.claim is None):
         raise UsageError("give either FILE.tex or --claim 'LHS = RHS'", "verify")
-    source = args.claim if args.claim is not None else _read(args.file)
-    # The same text, options and code give the same verdicts (the random networks are seeded),
-    # so a verdict is cached, unless a step was left undecided: that can depend on the clock.
-    # Only valid options are ever stored, so a hit needs no checking (nor verify's imports).
+    if args.claim is not None:
+        return _claim(args, started)
+    options = options_from(args)
+    budget_seconds, options = options.time_limit, _with_step_limit(options)
+    text = _read(args.file)
+    from symbptt.files import printable
+
+    args.file = printable(args.file)  # as the report names it: no control character reaches the terminal
+    if args.json:
+        from symbptt.verify.check import Report
+
+        missed: list = []
+        chains = list(_checked_chains(text, args.file, options, budget_seconds, missed, started))
+        return _finished(Report(args.file, chains), missed, args, options, budget_seconds)
+    return _streamed(text, args.file, options, budget_seconds, started)
+
+
+def _claim(args, started: float):
+    """One claim; its verdict from the on-disk cache when the same claim, options and code
+    decided it before. The random networks are seeded, so a decided verdict is always the
+    same; an undecided one can depend on the clock and is never stored. Only valid options
+    are ever stored, so a hit needs no checking (nor verify's imports)."""
+    from symbptt import cache
+    from symbptt.verify import check
+
     given = {name: getattr(args, name) for name in ("model", "activation", "s0", "T", "seed", "time_limit", "json")}
-    key = cache.key("verify", args.file, source, given)
+    key = cache.key("verify", None, args.claim, given)
     hit = cache.get_text("verify", key)
     if hit is not None:
         status, text = hit.split("\n", 1)
         return text, int(status)
-    text, status, decided = _verify(args, source, options_from(args))
-    if decided:
+    options = options_from(args)
+    budget_seconds, options = options.time_limit, _with_step_limit(options)
+    with _Budget(budget_seconds, started) as budget:
+        try:
+            result = check.verify_claim(args.claim, _step_options(options, budget))
+        except _Spent:
+            raise UsageError(f"the time budget of {budget_seconds:g} s ran out before the claim was decided "
+                             "(raise --time-limit)", "--claim") from None  # fmt: skip
+    text, status = _finished(_budget_reasons(result, budget_seconds), [], args, options, budget_seconds)
+    if all(step.verdict.status != check.UNDECIDED for step in result.steps):
         cache.put_text("verify", key, f"{status}\n{text}")
     return text, status
 
 
-def _verify(args, source: str, options) -> tuple[str, int, bool]:
-    from symbptt.reports import verdicts as report
-    from symbptt.verify import check
+def _budget_reasons(result, seconds: float):
+    """A step stopped because the whole run's budget was ending says so (not its own cut limit)."""
+    for step in result.steps:
+        verdict = step.verdict
+        if verdict.status == "undecided" and verdict.reason.startswith("the time budget of"):
+            words = verdict.reason.split()
+            limit = float(words[4]) if len(words) > 4 and words[4].replace(".", "", 1).isdigit() else STEP_LIMIT
+            if limit < STEP_LIMIT:
+                verdict.reason = f"the time budget of {seconds:g} s for the whole run ran out during this step"
+    return result
 
-    if args.claim is not None:
-        result = check.verify_claim(source, options)
-    else:
-        result = check.verify_document(source, args.file, options)
-    text = report.to_json(result, options.activation, options.s0_zero) if args.json else report.to_text(result)
-    decided = all(step.verdict.status != check.UNDECIDED for step in result.steps)
-    return text, result.exit_code, decided
+
+def _with_step_limit(options):
+    from dataclasses import replace
+
+    return replace(options, time_limit=STEP_LIMIT)
+
+
+def _checked_chains(text: str, filename: str, options, seconds: float, missed: list, started: float):
+    """Each chain's result as soon as it is decided, within the budget; when the generator
+    ends, ``missed`` holds the (line, environment) of every equation not reached. The alarm
+    is armed only while a chain is read and checked, never while the caller prints."""
+    from symbptt.verify import check, parser
+
+    pending = _environments(text)  # every environment, to name those not reached
+    decided: set[int] = set()
+    budget = _Budget(seconds, started)
+    chains = None
+    while budget.left() > 0.3:
+        try:
+            with budget:
+                if chains is None:
+                    chains = parser.iter_claims(text, filename)
+                chain = next(chains, None)
+                if chain is None:
+                    return
+                result = check.verify_chain(chain, text, filename, _step_options(options, budget))
+        except _Spent:
+            break
+        decided.update(range(chain.line, chain.end_line + 1))
+        yield _budget_reasons(result, seconds)
+    # An environment is missed when none of its lines holds a decided chain.
+    missed.extend(item for item in pending if item[0] not in decided)
+
+
+def _environments(text: str) -> list[tuple[int, str]]:
+    """(line, environment) of every equation/align of the file: a cheap scan, no parsing."""
+    import re
+
+    found, line, counted = [], 1, 0
+    for match in re.finditer(r"\\begin\s*\{(equation\*?|align\*?)\}", text):
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        found.append((line, match.group(1)))
+    return found
+
+
+def _not_reached_lines(missed, filename: str, seconds: float) -> list[str]:
+    if not missed:
+        return []
+    from symbptt.files import printable
+
+    shown = ", ".join(str(line) for line, _ in missed[:20]) + (f" and {len(missed) - 20} more" if len(missed) > 20 else "")
+    return [f"not reached: the time budget of {seconds:g} s was spent before {len(missed)} equation"
+            f"{'s' * (len(missed) != 1)} of {printable(filename)}, at line{'s' * (len(missed) != 1)} {shown} "
+            "(raise --time-limit to check them)"]  # fmt: skip
+
+
+def _summary_line(report, missed) -> str:
+    from symbptt.verify.check import CORRECT, WRONG
+
+    total = len(report.steps)
+    line = (f"summary: {total} step{'s' * (total != 1)}: {report.count(CORRECT)} correct, "
+            f"{report.count(WRONG)} wrong, {report.count('undecided')} undecided")  # fmt: skip
+    return line + (f"; {len(missed)} equation{'s' * (len(missed) != 1)} not reached" if missed else "")
+
+
+def _streamed(text: str, filename: str, options, seconds: float, started: float):
+    """Text output, each chain printed as soon as it is decided; the exit status comes last."""
+    from symbptt.reports import verdicts as report
+    from symbptt.verify.check import Report
+
+    outcome = {"status": 1}
+
+    def pieces():
+        chains, missed = [], []
+        for result in _checked_chains(text, filename, options, seconds, missed, started):
+            chains.append(result)
+            # to_text of one chain, less its summary line (the file's summary comes last)
+            yield "\n".join(report.to_text(Report(filename, [result])).splitlines()[:-1]) + "\n"
+        whole = Report(filename, chains)
+        tail = _not_reached_lines(missed, filename, seconds)
+        if not whole.steps and not missed:
+            tail.append("nothing to check: no equation or align environment with '=' was found")
+        tail.append(_summary_line(whole, missed))
+        outcome["status"] = 1 if missed else whole.exit_code
+        yield "\n".join(tail) + "\n"
+
+    return pieces(), lambda: outcome["status"]
+
+
+def _finished(result, missed, args, options, seconds: float):
+    from symbptt.reports import verdicts as report
+
+    if args.json:
+        import json
+
+        document = json.loads(report.to_json(result, options.activation, options.s0_zero))
+        document["not_reached"] = [{"line": line, "environment": env} for line, env in missed]
+        document["time_budget"] = seconds
+        document["exit_code"] = 1 if missed else result.exit_code
+        return json.dumps(document, ensure_ascii=False, indent=2) + "\n", document["exit_code"]
+    return report.to_text(result), result.exit_code

@@ -24,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,9 +38,10 @@ DEBIAN_PACKAGES = (
     "latexmk",
 )
 DEFAULT_TIMEOUT = 180  # seconds, for all the runs of one document
+MAX_TIMEOUT = 3600
 MAX_PDFLATEX_RUNS = 3
 ENGINE_OPTIONS = ("-no-shell-escape", "-halt-on-error", "-interaction=nonstopmode", "-file-line-error")
-_JOBNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+JOBNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 # Variables that would let TeX look (or write) outside the sandbox, or read a user's set-up.
 _DROPPED = ("TEXINPUTS", "TEXMFOUTPUT", "TEXMFVAR", "TEXMFCONFIG", "TEXMFCNF", "LATEXMKRC", "openin_any", "openout_any")
 
@@ -97,7 +99,9 @@ def compile_pdf(source: str, jobname: str = "lecture", timeout: float = DEFAULT_
 def compile_document(source: str, jobname: str = "lecture", timeout: float = DEFAULT_TIMEOUT,
                      search_path: str | None = None, workdir_parent: str | os.PathLike | None = None) -> Compiled:
     """:func:`compile_pdf`, with TeX's log as well."""
-    if not _JOBNAME.match(jobname):
+    if not (isinstance(timeout, (int, float)) and 0 < timeout <= MAX_TIMEOUT):  # NaN fails too
+        raise TexError(f"the timeout must be a number of seconds from 0 to {MAX_TIMEOUT}, not {timeout!r}", "timeout")
+    if not JOBNAME.match(jobname):
         raise TexError(f"{jobname!r} is not a usable file name for TeX (letters, digits, . _ -)", "tex")
     engine = find_engine(search_path)
     with tempfile.TemporaryDirectory(prefix="symbptt-tex-", dir=workdir_parent) as folder:
@@ -131,6 +135,9 @@ def _run(command: list[str], workdir: Path, env: dict, timeout: float, tex: Path
     except subprocess.TimeoutExpired:
         _kill_group(process)
         raise TexError(f"TeX did not finish within {timeout:g} s and was stopped", tex.name) from None
+    except BaseException:  # a signal or Ctrl-C: no latexmk or pdflatex may outlive us
+        _kill_group(process)
+        raise
     if process.returncode != 0:
         located = locate_error(_read_log(tex), tex.name, source)
         if located is None:
@@ -141,11 +148,38 @@ def _run(command: list[str], workdir: Path, env: dict, timeout: float, tex: Path
 
 
 def _kill_group(process: subprocess.Popen) -> None:
+    """Kill latexmk and every pdflatex it started, and reap them: none is left running, and
+    none lingers as a zombie (as a subreaper, the orphaned grandchildren become ours to reap)."""
+    _become_subreaper()
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     process.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)  # anyone (a zombie included) still in the group?
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            return
+        try:
+            os.waitpid(-process.pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.005)
+
+
+def _become_subreaper() -> None:
+    """Linux: orphaned descendants are re-parented to this process instead of to init."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
 
 
 def _read_log(tex: Path) -> str:
@@ -210,6 +244,6 @@ def compile_next_to(tex_path: str | os.PathLike, source: str, timeout: float = D
     from symbptt.files import write_atomic
 
     target = Path(tex_path)
-    stem = target.stem if _JOBNAME.match(target.stem) else "lecture"
+    stem = target.stem if JOBNAME.match(target.stem) else "lecture"
     pdf = compile_pdf(source, jobname=stem, timeout=timeout, search_path=search_path)
     return write_atomic(target.with_suffix(".pdf"), pdf)

@@ -19,8 +19,9 @@ from symbptt.errors import SymbpttError
 
 # The characters the Computer Modern text fonts (OT1) do not have where ASCII puts them:
 # the typewriter font does, so they are drawn from it, glyph by glyph (\char is a
-# primitive: nothing user-controlled is ever expanded).
-_TYPEWRITER = {char: rf"{{\ttfamily\char{ord(char)}}}" for char in '\\{}^_~<>|"'}
+# primitive: nothing user-controlled is ever expanded). ` and ' too: in the text fonts
+# they are the curly quotes ‘ and ’, in the typewriter font the characters typed.
+_TYPEWRITER = {char: rf"{{\ttfamily\char{ord(char)}}}" for char in '\\{}^_~<>|"`\''}
 _SIMPLE = {"$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%"}
 # Characters that form ligatures with a neighbour (-- → –, `` → “, !` → ¡): a brace
 # group between them keeps each one literal.

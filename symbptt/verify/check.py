@@ -286,6 +286,11 @@ def verify_claim(text: str, options: Options | None = None) -> Report:
     return Report("claim", [ChainResult("claim", None, 1, 1, steps)])
 
 
+def verify_chain(chain: ast.Chain, text: str, filename: str, options: Options) -> ChainResult:
+    """One chain of a document, for a caller that checks chain by chain (on a budget)."""
+    return ChainResult(filename, chain.environment, chain.line, chain.end_line, _steps(chain.claim, text, options))
+
+
 def verify_document(text: str, filename: str, options: Options | None = None) -> Report:
     """Check every chain of the ``equation``/``align`` environments of a .tex text."""
     options = options or Options()

@@ -816,6 +816,51 @@ def _blank_comments(text: str) -> str:
     return "".join(chars)
 
 
+_CONDITIONAL = re.compile(r"\\(iffalse|if[A-Za-z]*|else|fi)(?![A-Za-z])")
+
+
+def _blank_false_branches(text: str) -> str:
+    r"""Blank what TeX skips: ``\iffalse … \fi`` (up to an ``\else`` of the same level),
+    counting the conditionals nested inside as TeX does; an unclosed one runs to the end."""
+    chars = list(text)
+    position = 0
+    while (start := re.compile(r"\\iffalse(?![A-Za-z])").search(text, position)) is not None:
+        depth, end, resume = 1, len(text), len(text)
+        for match in _CONDITIONAL.finditer(text, start.end()):
+            word = match.group(1)
+            if word == "fi":
+                depth -= 1
+                if depth == 0:
+                    end, resume = match.end(), match.end()
+                    break
+            elif word == "else":
+                if depth == 1:  # the \else branch is typeset: skip only up to it, and its \fi
+                    end = match.end()
+                    closing = _matching_fi(text, match.end())
+                    if closing is not None:
+                        _blank(chars, closing[0], closing[1])
+                    resume = match.end()
+                    break
+            elif word != "ifthenelse":  # a LaTeX macro, not a TeX conditional
+                depth += 1
+        _blank(chars, start.start(), end)
+        position = resume
+    return "".join(chars)
+
+
+def _matching_fi(text: str, position: int) -> tuple[int, int] | None:
+    depth = 1
+    for match in _CONDITIONAL.finditer(text, position):
+        word = match.group(1)
+        if word == "fi":
+            depth -= 1
+            if depth == 0:
+                return match.start(), match.end()
+        elif word not in ("else", "ifthenelse"):
+            depth += 1
+    return None
+
+
 def _split_rows(text: str, chars: list[str], start: int, end: int) -> list[_Row]:
     """Cut an environment body at ``\\\\``; blank separators, ``&``, labels and tags."""
     rows: list[_Row] = []
@@ -919,6 +964,11 @@ def _group_rows(rows: list[_Row], blanked: str, source: SourceText) -> list[list
 
 
 def extract_claims(tex_source: str, filename: str) -> list[ast.Chain]:
+    """Every chain of equalities of a .tex text (see :func:`iter_claims`)."""
+    return list(iter_claims(tex_source, filename))
+
+
+def iter_claims(tex_source: str, filename: str) -> Iterator[ast.Chain]:
     r"""Every chain of equalities in the ``equation``/``align`` environments of a .tex text.
 
     Rows are separated by ``\\``; ``&&`` starts a comment column (the rule of a
@@ -936,7 +986,7 @@ def extract_claims(tex_source: str, filename: str) -> list[ast.Chain]:
             f"too large: {len(tex_source)} characters (the limit is {MAX_DOCUMENT_CHARS})",
             f"{filename}:1:1",
         )
-    text = _blank_comments(tex_source)
+    text = _blank_false_branches(_blank_comments(tex_source))
     chars = list(text)
     found: list[tuple[str, list[_Row]]] = []
     position = 0
@@ -957,11 +1007,11 @@ def extract_claims(tex_source: str, filename: str) -> list[ast.Chain]:
             _blank_final_punctuation(chars, row)  # "… \quad (2)." has both
     blanked = "".join(chars)
     source = SourceText(blanked, filename)
-    chains: list[ast.Chain] = []
+    return _parse_chains(found, blanked, source, filename)
+
+
+def _parse_chains(found, blanked: str, source: SourceText, filename: str) -> Iterator[ast.Chain]:
     for environment, rows in found:
         for group in _group_rows(rows, blanked, source):
             claim = _parse_fragment(source, group[0].start, group[-1].end, "claim")
-            chains.append(
-                ast.Chain(claim, filename, environment, claim.span.line, claim.span.end_line)
-            )
-    return chains
+            yield ast.Chain(claim, filename, environment, claim.span.line, claim.span.end_line)
