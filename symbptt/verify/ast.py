@@ -326,12 +326,26 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A range condition written after the equation: ``t < T`` in ``…, \\quad t < T``.
+
+    ``operator`` is one of ``<``, ``<=``, ``>``, ``>=``, ``!=``; ``1 \\le t \\le T-1`` is two.
+    """
+
+    left: IndexExpr
+    operator: str
+    right: IndexExpr
+
+
+@dataclass(frozen=True)
 class Claim:
-    """``A = B = C``: the sides in order and the spans of the ``=`` signs between them."""
+    """``A = B = C``: the sides in order and the spans of the ``=`` signs between them;
+    ``conditions`` the range written after it (the claim is judged there only)."""
 
     sides: tuple[Node, ...]
     equals: tuple[Span, ...] = field(default=(), compare=False)
     span: Span | None = field(default=None, compare=False, repr=False)
+    conditions: tuple[Condition, ...] = ()
 
     @property
     def lhs(self) -> Node:
@@ -358,15 +372,16 @@ class Chain:
     ``chain.claim.steps[i].line`` (the line of its ``=``).
     """
 
-    claim: Claim
+    claim: Claim | None
     source: str
     environment: str
     line: int
     end_line: int
+    problem: Exception | None = field(default=None, compare=False)  # the ParseError of an unreadable chain
 
     @property
     def steps(self) -> tuple[Step, ...]:
-        return self.claim.steps
+        return self.claim.steps if self.claim is not None else ()
 
 
 EXPRESSION_NODES: tuple[type[Node], ...] = (

@@ -119,22 +119,24 @@ class Report:
 
 
 def _T_values(meaning_: Meaning, options: Options, largest_step: int, written_T: bool) -> list[int]:
+    """The sequence lengths tried: --T when given, else every T from 1 (or the largest step
+    written) to 6 (or two past it). A claim about concrete steps is not taken to end at its
+    last step: δ_2 = Vᵀ(y_2 − e_2) is true only when T = 2, so it is wrong."""
     if options.T is not None:
         if options.T < max(1, largest_step):
             raise MeaningError(f"--T {options.T} is shorter than the step {largest_step} written in the claim")
         return [options.T]
-    free_steps = meaning_.steps - {"T"}
-    if largest_step and not free_steps and not written_T:
-        return [largest_step]  # concrete steps only: the sequence ends at the last one written
-    first = max(2, largest_step)
-    return list(range(first, first + options.settings.T_span))
+    first = max(1, largest_step)
+    return list(range(first, max(options.settings.T_last, first + 2) + 1))
 
 
-def check_step(lhs: ast.Node, rhs: ast.Node, options: Options) -> tuple[Verdict, Meaning | None]:
-    """The verdict on ``lhs = rhs`` (and the meaning, when it could be read)."""
+def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
+               conditions: tuple[ast.Condition, ...] = ()) -> tuple[Verdict, Meaning | None]:  # fmt: skip
+    """The verdict on ``lhs = rhs`` (and the meaning, when it could be read); ``conditions``
+    (a range written after the claim) restrict the points it is judged at."""
     deadline = time.monotonic() + options.time_limit
     try:
-        read = meaning(lhs, rhs)
+        read = meaning(lhs, rhs, conditions)
     except TooLarge as error:
         return Verdict(UNDECIDED, "limits", error.what), None
     except MeaningError as error:
@@ -206,7 +208,7 @@ def _symbolic_model(activation: str):
     return _MODELS[activation]
 
 
-def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes) -> Verdict:
+def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes) -> Verdict:  # noqa: C901
     try:
         found = search.search(read, Ts, options.settings, options.activation, options.s0_zero, deadline, needs)
     except shapes.Unsupported as error:
@@ -230,8 +232,30 @@ def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes)
         return Verdict(UNDECIDED, "numeric", f"no point where both sides are defined{why}", notes=notes)
     ds = sorted({s.d for s in found.sizes})
     T_text = _range_text(sorted(found.Ts))
-    reason = f"equal at {found.points} points (d = {_range_text(ds)}, T = {T_text}, {options.settings.draws} random networks each)"
+    reason = (f"checked on numbers, not proved: equal at {found.points} points (d = {_range_text(ds)}, "
+              f"n = {_range_text(sorted({s.n for s in found.sizes}))}, K = {_range_text(sorted({s.K for s in found.sizes}))}, "
+              f"T = {T_text}, {options.settings.draws} random networks each)")  # fmt: skip
+    where = _where_text(read, found)
+    if where:
+        reason += f"; judged {where}"
     return Verdict(CORRECT, "numeric", reason, notes=notes, points=found.points)
+
+
+def _offset_text(offset: int) -> str:
+    return "T" if offset == 0 else f"T{offset:+d}".replace("-", "−")
+
+
+def _where_text(read: Meaning, found) -> str:
+    """Where a claim about general steps was judged: the steps at which every quantity in it
+    exists (and the range written after it)."""
+    parts = [f"for {name} = {low} … {_offset_text(high)}" for name, (low, high) in sorted(found.step_ranges.items())]
+    if read.conditions:
+        written = ", ".join(f"{left} {_OPERATOR_TEXT[op]} {right}" for left, op, right in read.conditions)
+        parts.append(f"where {written} (as written)")
+    return "; ".join(parts)
+
+
+_OPERATOR_TEXT = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "!=": "≠"}
 
 
 def _range_text(values: list[int]) -> str:
@@ -268,7 +292,7 @@ def _text(source: str, node: ast.Node) -> str:
 def _steps(claim: ast.Claim, source_text: str, options: Options) -> list[StepResult]:
     results = []
     for number, step in enumerate(claim.steps, start=1):
-        verdict, read = check_step(step.lhs, step.rhs, options)
+        verdict, read = check_step(step.lhs, step.rhs, options, claim.conditions)
         results.append(StepResult(
             number, step.equals.line if step.equals else None, step.equals.column if step.equals else None,
             step.lhs, step.rhs, _text(source_text, step.lhs), _text(source_text, step.rhs), verdict, read,
@@ -288,7 +312,23 @@ def verify_document(text: str, filename: str, options: Options | None = None) ->
     """Check every chain of the ``equation``/``align`` environments of a .tex text."""
     options = options or Options()
     chains = []
-    for chain in parser.extract_claims(text, filename):
-        steps = _steps(chain.claim, text, options)
+    found = parser.extract_claims(text, filename, keep_going=True)
+    readable = [chain for chain in found if chain.problem is None]
+    if found and not readable:
+        raise found[0].problem  # nothing in the file can be read: the first reason, with its position
+    for chain in found:
+        if chain.problem is not None:
+            steps = [_unreadable(chain)]
+        else:
+            steps = _steps(chain.claim, text, options)
         chains.append(ChainResult(filename, chain.environment, chain.line, chain.end_line, steps))
     return Report(filename, chains)
+
+
+def _unreadable(chain: ast.Chain) -> StepResult:
+    """An equation that does not parse: undecided, with where and why; the others still count."""
+    problem = chain.problem
+    where = getattr(problem, "where", None) or f"{chain.source}:{chain.line}"
+    what = getattr(problem, "what", None) or str(problem)
+    verdict = Verdict(UNDECIDED, "syntax", f"cannot read this equation: {where}: {what}")
+    return StepResult(1, chain.line, None, None, None, "", "", verdict)

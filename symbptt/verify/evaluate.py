@@ -86,9 +86,16 @@ class Env:
         self.deadline = deadline
         self.names = names  # id(node) → the index names it mentions, for the derivative cache
 
-    def inner(self, var: str, value: int) -> Env:
+    def inner(self, var: str, value: int, fixed: bool = True) -> Env:
+        """The environment of a sum's body; ``fixed``: its range does not depend on a free step.
+
+        Only such an index is 'bound' for the domain rule: a quantity missing under a sum
+        whose limits follow a free step (o_i for i = t at t = 0) means that step value is
+        outside the claim's domain, not that the claim is wrong.
+        """
         env = Env(self.net, {**self.bindings, var: value}, self.deadline, self.names)
-        env.bound, env.world = self.bound | {var}, self.world
+        env.bound = self.bound | {var} if fixed else self.bound - {var}
+        env.world = self.world
         return env
 
     def in_world(self, world) -> Env:
@@ -213,7 +220,7 @@ def _normalize(v: np.ndarray, t):
 
 
 def mul(x: Val, y: Val) -> Val:
-    for a, b in ((x, y), (y, x)):
+    for a in (x, y):
         if isinstance(a.v, Lazy) and a.v.kind == "zero":
             return a
     if isinstance(x.v, Lazy) and isinstance(y.v, Lazy):
@@ -454,12 +461,37 @@ def _entry_of(node: ir.Entry, env: Env) -> Val:
             first, second = (index_value(i, env) for i in node.indices)
             return Val(np.array(1.0 if first == second else 0.0))
         raise Unsupported("an entry of 1 or of an empty sum is not checked", None)
+    inner = _with_static_shape(node.operand, inner, env)
     axes = [axis for axis, size in enumerate(inner.v.shape) if size != 1 or inner.v.ndim == 1]
+    static = env.names.get(("static dims", id(node.operand)))
+    if static is not None and len(static) == inner.v.ndim:  # at size 1 the written shape says which axes count
+        axes = [axis for axis, dim in enumerate(static) if dim != 1]
     position = [0] * inner.v.ndim
     for axis, index in zip(axes, node.indices, strict=True):
         position[axis] = _entry(index, inner.v.shape[axis], "the bracket", env)
     position = tuple(position)
     return Val(inner.v[position], None if inner.t is None else inner.t[(slice(None), *position)])
+
+
+def _with_static_shape(operand: ir.Node, value: Val, env: Env) -> Val:
+    """A value in its written shape: at d = 1 a 1×d row times a column became a scalar."""
+    key = ("static dims", id(operand))
+    if key not in env.names:
+        from symbptt.verify.shapes import ARRAY, shape_of
+
+        try:
+            shape = shape_of(operand)
+            env.names[key] = shape.dims if shape.kind == ARRAY else None
+        except SymbpttError:
+            env.names[key] = None
+    dims = env.names[key]
+    if dims is None or value.v.ndim == len(dims):
+        return value
+    concrete = tuple(1 if dim == 1 else env.net.sizes.of(dim) for dim in dims)
+    if int(np.prod(concrete)) != value.v.size:
+        return value
+    tangent = None if value.t is None else value.t.reshape((value.t.shape[0], *concrete))
+    return Val(value.v.reshape(concrete), tangent)
 
 
 def _limits(node: ir.Sum | ir.Prod, env: Env) -> range:
@@ -473,11 +505,19 @@ def _limits(node: ir.Sum | ir.Prod, env: Env) -> range:
     return range(lower, upper + 1)
 
 
+def _fixed(node: ir.Sum | ir.Prod, env: Env) -> bool:
+    """Do the limits depend only on sizes, T and indices of fixed range?"""
+    return not ((node.lower.names | node.upper.names) - env.bound - _SIZE_NAMES)
+
+
+_SIZE_NAMES = frozenset(ir.DIMENSION_NAMES)
+
+
 def _sum(node: ir.Sum, env: Env) -> Val:
     result = ZERO
     for value in _limits(node, env):
         _check_time(env)
-        result = add(result, evaluate(node.body, env.inner(node.var, value)))
+        result = add(result, evaluate(node.body, env.inner(node.var, value, _fixed(node, env))))
     return result
 
 
@@ -488,7 +528,7 @@ def _prod(node: ir.Prod, env: Env) -> Val:
     result = None
     for value in reversed(values):  # the largest index stands on the left
         _check_time(env)
-        factor = evaluate(node.body, env.inner(node.var, value))
+        factor = evaluate(node.body, env.inner(node.var, value, _fixed(node, env)))
         result = factor if result is None else mul(result, factor)
     return result
 
@@ -582,25 +622,27 @@ def _deriv(node: ir.Deriv, env: Env) -> Val:
     result = evaluate(numerator, env.in_world(world))
     if isinstance(result.v, Lazy):
         raise Unsupported("the derivative of I, 1 or an empty sum is not checked", None)
-    value = _layout(result, world.size, env.net.shape_of_variable(var), pick)
+    value = _layout(result, world.size, env.net.shape_of_variable(var), pick, var[0] in ("W", "U", "V"))
     out = Val(value)
     env.net.derivatives[key] = out
     return out
 
 
-def _layout(result: Val, size: int, var_shape: tuple[int, ...], pick: int | None) -> np.ndarray:
-    """Arrange the tangents as the lecture's derivative: rows, Jacobians, matrices, tensors."""
+def _layout(result: Val, size: int, var_shape: tuple[int, ...], pick: int | None, matrix: bool = False) -> np.ndarray:
+    """Arrange the tangents as the lecture's derivative: rows, Jacobians, matrices, tensors.
+    ``matrix``: the variable is W, U or V, a matrix even when one of its sizes is 1."""
     num_shape = result.v.shape
+    column = var_shape and var_shape[1] == 1 and not matrix
     tangent = result.t if result.t is not None else np.zeros((size, *num_shape))
     if pick is not None:
         return tangent[pick]
     if not var_shape:
         return tangent.reshape(num_shape)
     if not num_shape:
-        return tangent.reshape(1, var_shape[0]) if var_shape[1] == 1 else tangent.reshape(var_shape)
+        return tangent.reshape(1, var_shape[0]) if column else tangent.reshape(var_shape)
     if len(num_shape) == 2 and num_shape[1] == 1:
         columns = tangent[:, :, 0].T  # (num, size)
-        return columns if var_shape[1] == 1 else columns.reshape(num_shape[0], *var_shape)
+        return columns if column else columns.reshape(num_shape[0], *var_shape)
     raise Unsupported("only scalars and columns are differentiated", None)
 
 

@@ -33,7 +33,7 @@ import bisect
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 from lark import Lark, Token, Transformer_NonRecursive, v_args
@@ -757,10 +757,12 @@ def parse_claim(text: str, source: str = "claim") -> ast.Claim:
         return _parse_fragment(SourceText(text, source), 0, len(text), "claim")
     chars = list(text)
     rows = _split_rows(text, chars, 0, len(text))
+    conditions: tuple[ast.Condition, ...] = ()
     for row in rows:
         _blank_final_punctuation(chars, row)
         _blank_trailing_note(chars, row)
         _blank_final_punctuation(chars, row)
+        conditions += _take_condition(chars, row)
     blanked = "".join(chars)
     where = SourceText(blanked, source)
     groups = _group_rows(rows, blanked, where)
@@ -769,7 +771,8 @@ def parse_claim(text: str, source: str = "claim") -> ast.Claim:
     if len(groups) != 1:
         position = groups[0][-1].end if len(groups) > 1 else 0  # the \\ that starts a second one
         raise ParseError("a claim is one equation or one chain A = B = C", where.where(position))
-    return _parse_fragment(where, groups[0][0].start, groups[0][-1].end, "claim")
+    claim = _parse_fragment(where, groups[0][0].start, groups[0][-1].end, "claim")
+    return replace(claim, conditions=conditions) if conditions else claim
 
 
 # --------------------------------------------------------------------------
@@ -884,6 +887,60 @@ def _blank_trailing_note(chars: list[str], row: _Row) -> None:
         _blank(chars, row.start + match.start(), row.start + match.end())
 
 
+# A range condition ending a row: ", \quad 1 \le t \le T-1", "\quad t < T", ", t > k" (a comma or
+# \quad before it, so that nothing of the equation is taken for it). Blanked like a note and
+# kept: the claim is judged where the condition holds.
+_CONDITION_TERM = r"(?:[A-Za-z0-9]|[+\-](?=\s*[A-Za-z0-9]))(?:\s*(?:[A-Za-z0-9]|[+\-]))*"
+_CONDITION_OPERATOR = r"(?:<|>|\\(?:leq?|leqslant|geq?|geqslant|lt|gt|neq?)(?![A-Za-z]))"
+_CONDITION = re.compile(
+    r"(?:,|\\q?quad(?![A-Za-z]))(?:\s|,|~|\\[,;:]|\\q?quad(?![A-Za-z]))*"
+    r"(?:\\(?:text|mathrm|textrm)\s*\{\s*(?:for|if|when|where)\s*\}\s*)?(\(?)\s*"
+    rf"(?P<condition>{_CONDITION_TERM}\s*(?:{_CONDITION_OPERATOR}\s*{_CONDITION_TERM}\s*)+)(\)?)\s*\Z"
+)
+_OPERATOR_NAMES = {"<": "<", ">": ">", "\\lt": "<", "\\gt": ">", "\\le": "<=", "\\leq": "<=",
+                   "\\leqslant": "<=", "\\ge": ">=", "\\geq": ">=", "\\geqslant": ">=",
+                   "\\ne": "!=", "\\neq": "!="}  # fmt: skip
+
+
+def _condition_term(text: str) -> ast.IndexExpr | None:
+    """``T-1``, ``k+1``, ``t``, ``2`` as an index expression (None when it is not one)."""
+    tokens = re.findall(r"[0-9]+|[A-Za-z]|[+-]|\S", text)
+    terms: list[ast.IndexExpr] = []
+    operators: list[str] = []
+    expect_term = True
+    for token in tokens:
+        if expect_term:
+            if token.isdigit():
+                terms.append(ast.IndexNumber(int(token)))
+            elif token.isalpha():
+                terms.append(ast.IndexName(token))
+            else:
+                return None
+        elif token in "+-":
+            operators.append(token)
+        else:
+            return None
+        expect_term = not expect_term
+    if expect_term or not terms:
+        return None
+    return terms[0] if len(terms) == 1 else ast.IndexAdd(tuple(terms), tuple(operators))
+
+
+def _take_condition(chars: list[str], row: _Row) -> tuple[ast.Condition, ...]:
+    """Blank a range condition ending the row and return it (empty when there is none)."""
+    text = "".join(chars[row.start : row.end])
+    match = _CONDITION.search(text)
+    if match is None or bool(match.group(1)) != bool(match.group(3)):
+        return ()
+    pieces = re.split(f"({_CONDITION_OPERATOR})", match.group("condition"))
+    terms = [_condition_term(piece) for piece in pieces[0::2]]
+    if any(term is None for term in terms):
+        return ()
+    operators = [_OPERATOR_NAMES[op] for op in pieces[1::2]]
+    _blank(chars, row.start + match.start(), row.start + match.end())
+    return tuple(ast.Condition(terms[i], operators[i], terms[i + 1]) for i in range(len(operators)))
+
+
 def _group_rows(rows: list[_Row], blanked: str, source: SourceText) -> list[list[_Row]]:
     """Join rows into chains: ``&= C`` and ``& + C`` continue, anything else starts anew."""
     chains: list[list[_Row]] = []
@@ -913,7 +970,7 @@ def _group_rows(rows: list[_Row], blanked: str, source: SourceText) -> list[list
     return chains
 
 
-def extract_claims(tex_source: str, filename: str) -> list[ast.Chain]:
+def extract_claims(tex_source: str, filename: str, keep_going: bool = False) -> list[ast.Chain]:
     r"""Every chain of equalities in the ``equation``/``align`` environments of a .tex text.
 
     Rows are separated by ``\\``; ``&&`` starts a comment column (the rule of a
@@ -924,7 +981,9 @@ def extract_claims(tex_source: str, filename: str) -> list[ast.Chain]:
     ``\nonumber``, ``\notag``, ``\tag{...}``, ``%`` comments and a full stop or
     comma ending a row are ignored; everything else
     in the environment must parse, or a ParseError says ``filename:line:column``.
-    Text outside these four environments is not read.
+    Text outside these four environments is not read. With ``keep_going`` a chain that
+    does not parse is returned with its ParseError (``chain.problem``) and the others are
+    still read.
     """
     if len(tex_source) > MAX_DOCUMENT_CHARS:
         raise ParseError(
@@ -945,17 +1004,30 @@ def extract_claims(tex_source: str, filename: str) -> list[ast.Chain]:
             )
         found.append((environment, _split_rows(text, chars, begin.end(), end.start())))
         position = end.end()
+    conditions: dict[int, tuple[ast.Condition, ...]] = {}
     for _, rows in found:
         for row in rows:
             _blank_final_punctuation(chars, row)
             _blank_trailing_note(chars, row)
             _blank_final_punctuation(chars, row)  # "… \quad (2)." has both
+            conditions[row.start] = _take_condition(chars, row)
     blanked = "".join(chars)
     source = SourceText(blanked, filename)
     chains: list[ast.Chain] = []
     for environment, rows in found:
         for group in _group_rows(rows, blanked, source):
-            claim = _parse_fragment(source, group[0].start, group[-1].end, "claim")
+            try:
+                claim = _parse_fragment(source, group[0].start, group[-1].end, "claim")
+            except ParseError as error:
+                if not keep_going:
+                    raise
+                line = source.line_column(group[0].start)[0]
+                end_line = source.line_column(group[-1].end)[0]
+                chains.append(ast.Chain(None, filename, environment, line, end_line, error))
+                continue
+            found_conditions = tuple(c for row in group for c in conditions.get(row.start, ()))
+            if found_conditions:
+                claim = replace(claim, conditions=found_conditions)
             chains.append(
                 ast.Chain(claim, filename, environment, claim.span.line, claim.span.end_line)
             )

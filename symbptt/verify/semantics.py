@@ -61,6 +61,7 @@ class Meaning:
     entries: dict[str, str]
     conflicts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    conditions: tuple[tuple[ir.Lin, str, ir.Lin], ...] = ()  # the range written after the claim
 
 
 # ---------------------------------------------------------------- index expressions
@@ -596,8 +597,9 @@ def _class_count_limits(node: ir.Node) -> ir.Node:
 # ---------------------------------------------------------------- entry point
 
 
-def meaning(lhs: ast.Node, rhs: ast.Node) -> Meaning:
-    """Map one step ``lhs = rhs`` to the typed form, or raise MeaningError / TooLarge."""
+def meaning(lhs: ast.Node, rhs: ast.Node, conditions: tuple[ast.Condition, ...] = ()) -> Meaning:
+    """Map one step ``lhs = rhs`` to the typed form, or raise MeaningError / TooLarge;
+    ``conditions`` (``t < T`` after the claim) restrict where it is judged."""
     mapper = _Mapper(_syntax_index_names((lhs, rhs)))
     sides = [_class_count_limits(mapper.map(lhs)), _class_count_limits(mapper.map(rhs))]
     roles = _collect_roles(sides)
@@ -623,7 +625,15 @@ def meaning(lhs: ast.Node, rhs: ast.Node) -> Meaning:
             f"{free_latex(name)} is not one of the lecture's symbols and appears on one side only: "
             "it was read as a free variable"
         )
-    return Meaning(sides[0], sides[1], frozenset(steps), entries, conflicts, notes)
+    read_conditions = []
+    for condition in conditions:
+        left, right = _linear(condition.left), _linear(condition.right)
+        unknown = (left.names | right.names) - steps - entries.keys() - set(ir.DIMENSION_NAMES)
+        if unknown:
+            raise MeaningError(f"the condition after the claim names {', '.join(sorted(unknown))}, "
+                               "which the claim does not use as an index")  # fmt: skip
+        read_conditions.append((left, condition.operator, right))
+    return Meaning(sides[0], sides[1], frozenset(steps), entries, conflicts, notes, tuple(read_conditions))
 
 
 def _free_names(node: ir.Node) -> set[str]:

@@ -43,7 +43,14 @@ def test_a_step_that_does_not_exist_skips_the_point():
 
 def test_a_missing_quantity_under_a_sum_is_the_claims_fault():
     with pytest.raises(ev.OutOfRange, match="does not exist"):
-        value(r"\sum_{k=1}^{t} s_{k-2}", t=2)
+        value(r"\sum_{k=1}^{T} s_{k-2}", T=2)
+
+
+def test_a_missing_quantity_under_a_sum_that_follows_a_free_step_is_outside_the_domain():
+    # Σ_{i=t}^{T} o_i at t = 0 needs o_0: t = 0 is not a step the claim speaks of
+    with pytest.raises(ev.DomainSkip):
+        value(r"\sum_{i=t}^{T} o_i", t=0)
+    assert value(r"\sum_{i=t}^{T} o_i", t=1)[0].shape == (4, 1)
 
 
 def test_empty_products_and_sums():
