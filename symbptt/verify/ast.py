@@ -235,9 +235,11 @@ class Power(Node):
 
 @dataclass(frozen=True)
 class Transpose(Node):
-    """``x^{\\top}``, ``x^\\top``, ``x^{T}``, ``x^T`` (``T`` alone as exponent is a transpose)."""
+    """``x^{\\top}``, ``x^\\top``, ``x^{T}``, ``x^T``; ``letter`` for ``^{T}``, which the semantics
+    reads as a transpose on a vector or matrix and as the power T on a scalar."""
 
     operand: Node
+    letter: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)

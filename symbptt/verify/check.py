@@ -26,11 +26,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from symbptt.errors import SymbpttError
-from symbptt.verify import ast, ir, limits, parser, search, shapes, symbolic
+from symbptt.verify import algebra, ast, ir, limits, parser, search, shapes, symbolic
 from symbptt.verify import evaluate as ev
 from symbptt.verify.semantics import Meaning, MeaningError, TooLarge, meaning
 
 CORRECT, WRONG, UNDECIDED = "correct", "wrong", "undecided"
+NEAR_AGREEMENT = 1e-11
+"""Rounding in the network's float64 arithmetic stays below about 3·10⁻¹³ (relative) on the
+lecture's claims; sides that differ by more, yet within the tolerance, are not called equal."""
 DEFAULT_TIME_LIMIT = 20.0
 
 
@@ -148,7 +151,7 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
         if max(Ts) > limits.MAX_STEPS:
             raise TooLarge(f"too large: T = {max(Ts)} (at most {limits.MAX_STEPS} steps are checked)")
         biggest = {name: max(max(getattr(s, name) for s in options.settings.sizes), needs[name]) for name in ("d", "n", "K")}
-        limits.check(read, biggest, max(Ts))
+        limits.check(read, biggest, max(Ts), exact=algebra.is_pure(read))
     except TooLarge as error:
         return Verdict(UNDECIDED, "limits", error.what, notes=notes), read
     except MeaningError as error:
@@ -177,12 +180,30 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
         return Verdict(WRONG, "shapes", read.conflicts[0], Counterexample(detail=detail), notes), read
 
     if read.lhs == read.rhs:
-        return Verdict(CORRECT, "symbolic", "both sides are the same expression", notes=notes), read
+        return Verdict(CORRECT, "symbolic", "proved: both sides are the same expression", notes=notes), read
+    if _element_level(left_shape, right_shape) and algebra.is_pure(read) and not read.conditions:
+        return _algebra(read, options, notes), read
+    extreme = algebra.extreme_constant(read, options.activation)
+    if extreme:
+        return Verdict(UNDECIDED, "limits", extreme, notes=notes), read
     if _element_level(left_shape, right_shape):
         model = _symbolic_model(options.activation)
         if symbolic.prove(read, model):
-            return Verdict(CORRECT, "symbolic", "the difference simplifies to 0", notes=notes), read
+            return Verdict(CORRECT, "symbolic", "proved: the difference simplifies to 0", notes=notes), read
     return _numeric(read, Ts, options, deadline, needs, notes), read
+
+
+def _algebra(read: Meaning, options: Options, notes) -> Verdict:
+    """A claim without network quantities: proved by SymPy, or refuted in multi-precision."""
+    if algebra.proved(read, options.activation):
+        return Verdict(CORRECT, "symbolic", "proved: the difference simplifies to 0 (exact arithmetic, "
+                       "for every size, step and real value of the free variables)", notes=notes)  # fmt: skip
+    found, compared = algebra.counterexample(read, options.activation, options.settings.seed)
+    if found is not None:
+        detail = algebra.describe(read, *found)
+        return Verdict(WRONG, "numeric", "the two sides differ", Counterexample(detail=detail), notes, compared)
+    return Verdict(UNDECIDED, "symbolic", f"not proved, and no counterexample at {compared} points in "
+                   f"{algebra.WORKING_DIGITS}-digit arithmetic", notes=notes, points=compared)  # fmt: skip
 
 
 def _fails(side) -> bool:
@@ -222,7 +243,7 @@ def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes)
     if found.ill_formed is not None:
         point, message = found.ill_formed
         return Verdict(WRONG, "numeric", f"a quantity does not exist: {message}", Counterexample(point), notes, found.points)
-    if found.not_finite is not None:
+    if found.not_finite is not None and found.points == 0:
         point, left, right = found.not_finite
         return Verdict(UNDECIDED, "numeric", "the values are not finite numbers (a log of a "
                        "non-positive number, a division by 0 or an overflow)", Counterexample(point, left, right),
@@ -230,6 +251,12 @@ def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes)
     if found.points == 0:
         why = f" ({found.skipped})" if found.skipped else ""
         return Verdict(UNDECIDED, "numeric", f"no point where both sides are defined{why}", notes=notes)
+    if found.worst > NEAR_AGREEMENT:
+        point, left, right = found.worst_point
+        digits = max(0, int(-np.log10(found.worst)))
+        return Verdict(UNDECIDED, "numeric", f"the sides agree to only about {digits} digits somewhere: float64 "
+                       "cannot tell a rounding error from a small true difference", Counterexample(point, left, right),
+                       notes, found.points)  # fmt: skip
     ds = sorted({s.d for s in found.sizes})
     T_text = _range_text(sorted(found.Ts))
     reason = (f"checked on numbers, not proved: equal at {found.points} points (d = {_range_text(ds)}, "

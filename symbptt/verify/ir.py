@@ -188,7 +188,10 @@ class Pow(Node):
 
 @dataclass(frozen=True)
 class Transpose(Node):
+    """ᵀ; ``letter``: written ^{T}, to be read by the operand's shape (see semantics)."""
+
     operand: Node
+    letter: bool = field(default=False, compare=False)
 
 
 FUNCTIONS = ("act", "tanh", "exp", "log")

@@ -138,11 +138,12 @@ class Network:
         return self.labels[step]
 
     def free_value(self, name: str, indices: tuple[int, ...]) -> float:
-        """A free variable's value in this draw: random, fixed per name and index values."""
+        """A free variable's value in this draw: random (either sign), fixed per name and index values."""
         key = (name, indices)
         if key not in self._free:
             mixed = np.random.SeedSequence([self.seed, *name.encode("utf-8"), *[i + 1000 for i in indices]])
-            self._free[key] = float(np.random.default_rng(mixed).uniform(0.5, 1.5))
+            rng = np.random.default_rng(mixed)  # both signs, magnitudes 0.1 … 10
+            self._free[key] = float((1 if rng.random() < 0.5 else -1) * 10 ** rng.uniform(-1, 1))
         return self._free[key]
 
     def shape_of_variable(self, var: tuple) -> tuple[int, ...]:

@@ -436,7 +436,7 @@ class _AstBuilder(Transformer_NonRecursive):
         span = self._span(meta)
         exponent = superscript.exponent
         if exponent is _TRANSPOSE or exponent == ast.Symbol("T"):
-            return ast.Transpose(base, span=span)
+            return ast.Transpose(base, exponent is not _TRANSPOSE, span=span)
         return ast.Power(base, exponent, span=span)
 
     def superscript(self, meta, children):

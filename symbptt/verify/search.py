@@ -68,6 +68,8 @@ class Found:
     sizes: list[Sizes] = field(default_factory=list)
     Ts: set[int] = field(default_factory=set)
     step_ranges: dict[str, tuple[int, int]] = field(default_factory=dict)  # name → (lowest, highest − T)
+    worst: float = 0.0  # the largest relative gap among the points that agreed (see closeness)
+    worst_point: tuple | None = None
 
 
 def _concrete(value: ev.Val, other: ev.Val, sizes: Sizes) -> np.ndarray:
@@ -79,6 +81,17 @@ def _concrete(value: ev.Val, other: ev.Val, sizes: Sizes) -> np.ndarray:
     if value.v.kind == "identity":
         return np.eye(size)
     return np.zeros((size, size)) if value.v.kind == "zero" else np.ones((size, 1))
+
+
+def closeness(left: np.ndarray, right: np.ndarray) -> float:
+    """The largest gap between the sides relative to the entries' size (floored at 10⁻³ of the
+    largest entry, so that an entry that cancels to about 0 counts by the matrix's scale)."""
+    a, b = np.broadcast_arrays(left, right)
+    if not a.size:
+        return 0.0
+    scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(b))))
+    floor = np.maximum(np.maximum(np.abs(a), np.abs(b)), max(1e-3 * scale, 1e-300))
+    return float(np.max(np.abs(a - b) / floor))
 
 
 def compare(left: np.ndarray, right: np.ndarray) -> tuple[bool, tuple[int, ...] | None]:
@@ -181,18 +194,21 @@ def search(meaning: Meaning, Ts: list[int], settings: Settings, activation: str,
                                 found.ill_formed = found.ill_formed or (point, problem.what)
                                 break
                             a, b = _concrete(left, right, sizes), _concrete(right, left, sizes)
+                        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+                            found.not_finite = found.not_finite or (point, a, b)  # outside the domain (log λ at λ < 0)
+                            continue
                         evaluated = True
                         found.points += 1
                         found.Ts.add(T)
                         for name, value in zip(step_names, steps, strict=True):
                             low, high = found.step_ranges.get(name, (value, value - T))
                             found.step_ranges[name] = (min(low, value), max(high, value - T))
-                        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-                            found.not_finite = (point, a, b)
-                            return found
                         equal, where = compare(a, b)
                         if not equal:
                             found.mismatch = (point, a, b, where)
                             return found
+                        gap = closeness(a, b)
+                        if gap > found.worst:
+                            found.worst, found.worst_point = gap, (point, a, b)
                     valid += evaluated
     return found

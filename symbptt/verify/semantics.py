@@ -252,7 +252,7 @@ class _Mapper:
         return ir.Pow(self.map(base), exponent, span=node.span)
 
     def _Transpose(self, node: ast.Transpose) -> ir.Node:
-        return ir.Transpose(self.map(node.operand), span=node.span)
+        return ir.Transpose(self.map(node.operand), node.letter, span=node.span)
 
     def _Call(self, node: ast.Call) -> ir.Node:
         argument = self.map(node.argument)
@@ -601,7 +601,7 @@ def meaning(lhs: ast.Node, rhs: ast.Node, conditions: tuple[ast.Condition, ...] 
     """Map one step ``lhs = rhs`` to the typed form, or raise MeaningError / TooLarge;
     ``conditions`` (``t < T`` after the claim) restrict where it is judged."""
     mapper = _Mapper(_syntax_index_names((lhs, rhs)))
-    sides = [_class_count_limits(mapper.map(lhs)), _class_count_limits(mapper.map(rhs))]
+    sides = [_class_count_limits(_letter_T(mapper.map(lhs))), _class_count_limits(_letter_T(mapper.map(rhs)))]
     roles = _collect_roles(sides)
     sides = [_error_vector_entries(side, roles, {}, mapper.notes) for side in sides]
     roles = _collect_roles(sides)  # the rebuilt tree: and a δ_{kq} read as δ_k's entry gives q a range
@@ -634,6 +634,38 @@ def meaning(lhs: ast.Node, rhs: ast.Node, conditions: tuple[ast.Condition, ...] 
                                "which the claim does not use as an index")  # fmt: skip
         read_conditions.append((left, condition.operator, right))
     return Meaning(sides[0], sides[1], frozenset(steps), entries, conflicts, notes, tuple(read_conditions))
+
+
+def _letter_T(node: ir.Node) -> ir.Node:
+    """``x^{T}``: a transpose on a vector or matrix, the power T on a scalar (2^{T}, λ^{T}).
+
+    A 1×1 product of arrays (gᵀv)^{T} could be either, and is refused rather than guessed.
+    """
+    from symbptt.verify import shapes
+
+    node = ir.map_children(node, _letter_T)
+    if not (isinstance(node, ir.Transpose) and node.letter):
+        return node
+    try:
+        shape = shapes.shape_of(node.operand)
+    except SymbpttError:
+        return ir.Transpose(node.operand, span=node.span)  # the shape pass reports the problem
+    if shape.kind == shapes.NUMBER or (shape.is_scalar and _written_scalar(node.operand)):
+        return ir.Pow(node.operand, ir.IndexValue(ir.Lin.name("T")), span=node.span)
+    if shape.is_scalar:
+        raise MeaningError("^{T} on a 1×1 product is ambiguous: write ^{\\top} for a transpose, "
+                           "or ^{(T)} for the power T", _where(node))  # fmt: skip
+    return ir.Transpose(node.operand, span=node.span)
+
+
+def _written_scalar(node: ir.Node) -> bool:
+    """Is every value in it a scalar as written (entries, L, free variables, numbers)?"""
+    for item in ir.walk(node):
+        if isinstance(item, ir.Quantity) and not item.entry and item.name not in ("L",):
+            return False
+        if isinstance(item, ir.Deriv | ir.Identity | ir.Ones | ir.Diag | ir.Softmax):
+            return False
+    return True
 
 
 def _free_names(node: ir.Node) -> set[str]:
