@@ -348,8 +348,10 @@ def proved(meaning, activation: str) -> bool:
 
 # --------------------------------------------------------------------------- constants in network claims
 
-EXTREME_LOG10 = 150
-"""A constant beyond 10^{±150} in a claim about the network is not compared in float64."""
+EXTREME_LOG10 = 8
+"""A constant beyond 10^{±8} in a claim about the network is not compared in float64: the
+comparison's absolute tolerance (10⁻¹²) would call e^{-30} s_k = 0 equal, and 10^{20} swamps
+the network's values."""
 
 _CONSTANT_NODES = (ir.Const, ir.Add, ir.Mul, ir.Hadamard, ir.Div, ir.Pow, ir.Transpose, ir.Apply)
 
@@ -374,5 +376,6 @@ def extreme_constant(meaning, activation: str) -> str | None:
         except (Undefined, ZeroDivisionError, ValueError, OverflowError, TypeError):
             continue
         if size is not None and abs(size) > EXTREME_LOG10:
-            return f"a constant of about 10^{int(size)} (beyond 10^±{EXTREME_LOG10}) is not compared in floating point"
+            return (f"a constant of about 10^{int(size)} (beyond 10^±{EXTREME_LOG10}) is not compared in "
+                    "floating point next to the network's values")  # fmt: skip
     return None

@@ -435,7 +435,9 @@ def _apply(node: ir.Apply, env: Env) -> Val:
 def _diag(node: ir.Diag, env: Env) -> Val:
     inner = evaluate(node.operand, env)
     if isinstance(inner.v, Lazy):
-        raise Unsupported("diag of 1 is not checked", None)
+        if inner.v.kind == "ones":  # diag(1) = I, of the ones vector's size
+            return Val(Lazy("identity", inner.v.size, inner.v.factor))
+        raise Unsupported("diag of I or of an empty sum is not checked", None)
     value = np.diagflat(inner.v)
     tangent = None
     if inner.t is not None:

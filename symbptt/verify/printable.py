@@ -116,8 +116,8 @@ class _Printable:
 
     def _Div(self, node, scope):
         top, bottom = self.convert(node.numerator, scope), self.convert(node.denominator, scope)
-        if not (_is_term(top) or _is_term(bottom)):
-            return sp.Mul(top, sp.Pow(bottom, -1, evaluate=False), evaluate=False)
+        # Always printed as \frac: a SymPy Pow(·, −1) under a minus sent the lecture printer
+        # into endless recursion (−1/y_{t,ℓ_t} in --json).
         return _Printed(lambda a, b: rf"\frac{{{a}}}{{{b}}}", top, bottom)
 
     def _Pow(self, node, scope):

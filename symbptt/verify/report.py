@@ -169,7 +169,10 @@ def _counterexample_record(counterexample: Counterexample | None) -> dict | None
 def _side(text: str, node, step: StepResult, which: str, activation: str) -> dict:
     latex = None
     if step.meaning is not None:
-        latex = to_latex(getattr(step.meaning, which), activation)
+        try:
+            latex = to_latex(getattr(step.meaning, which), activation)
+        except (RecursionError, ValueError, TypeError, AttributeError):
+            latex = None  # the re-print is a courtesy: never a traceback instead of the verdict
     return {"source": text, "latex": latex}
 
 

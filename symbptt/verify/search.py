@@ -84,13 +84,14 @@ def _concrete(value: ev.Val, other: ev.Val, sizes: Sizes) -> np.ndarray:
 
 
 def closeness(left: np.ndarray, right: np.ndarray) -> float:
-    """The largest gap between the sides relative to the entries' size (floored at 10⁻³ of the
-    largest entry, so that an entry that cancels to about 0 counts by the matrix's scale)."""
+    """The largest gap between the sides relative to the entries' size (floored at 10⁻³ and at
+    10⁻³ of the largest entry, so that an entry that cancels to about 0, like Σ_q (y_{tq} − e_{tq}),
+    is not mistaken for a near miss)."""
     a, b = np.broadcast_arrays(left, right)
     if not a.size:
         return 0.0
     scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(b))))
-    floor = np.maximum(np.maximum(np.abs(a), np.abs(b)), max(1e-3 * scale, 1e-300))
+    floor = np.maximum(np.maximum(np.abs(a), np.abs(b)), max(1e-3 * scale, 1e-3))
     return float(np.max(np.abs(a - b) / floor))
 
 

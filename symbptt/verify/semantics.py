@@ -272,11 +272,18 @@ class _Mapper:
     def _Derivative(self, node: ast.Derivative) -> ir.Node:
         return self._derivative(node.numerator, node.denominator, node.explicit, node)
 
-    def _derivative(self, numerator_node, denominator_node, explicit: bool, node) -> ir.Deriv:
+    def _derivative(self, numerator_node, denominator_node, explicit: bool, node) -> ir.Node:
         numerator = self.map(numerator_node)
         denominator = self.map(denominator_node)
         if any(isinstance(item, ir.Deriv) for item in ir.walk(numerator)):
             raise MeaningError("a derivative inside a derivative is not checked", _where(node))
+        if isinstance(denominator, ir.Quantity) and denominator.name == "L" and denominator.step is not None:
+            # L = Σ_t L_t, and the step losses are separate terms: ∂L/∂L_t = ∂L_t/∂L_t = 1
+            if isinstance(numerator, ir.Quantity) and numerator.name == "L" and (
+                numerator.step is None or numerator.step == denominator.step
+            ):
+                return ir.Const(Fraction(1), span=node.span)
+            raise MeaningError("by a step loss L_t only L and L_t itself are differentiated", _where(node))
         if isinstance(denominator, ir.Free) or (
             isinstance(denominator, ir.Quantity) and denominator.name in ir.PARAMETERS + ir.VECTORS
         ):
@@ -291,6 +298,8 @@ class _Mapper:
     def _Gradient(self, node: ast.Gradient) -> ir.Node:
         """∇_x f = (∂f/∂x)ᵀ: a column for a vector x; a matrix x keeps its shape."""
         derivative = self._derivative(node.of, node.by, False, node)
+        if not isinstance(derivative, ir.Deriv):
+            return derivative  # ∇_{L_t} L = 1
         by = derivative.denominator
         column = isinstance(by, ir.Quantity) and not by.entry and (by.name in ir.VECTORS or by.name in ("b", "c"))
         return ir.Transpose(derivative, span=node.span) if column else derivative

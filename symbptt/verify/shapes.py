@@ -251,6 +251,8 @@ def shape_of(node: ir.Node) -> Shape:
             raise Unsupported("a function of I or of the ones vector is not checked", None)
         return inner
     if isinstance(node, ir.Diag):
+        if shape_of(node.operand).kind == ONES:
+            return Shape(kind=IDENTITY, size=shape_of(node.operand).size)
         inner = _as_array(shape_of(node.operand))
         if inner.kind == ARRAY and len(inner.dims) == 2 and inner.dims[1] == 1:
             return Shape((inner.dims[0], inner.dims[0]))
