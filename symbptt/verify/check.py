@@ -8,11 +8,16 @@ For one step ``A = B`` the passes run in this order, each able to decide:
    *undecided: too large*, before anything is expanded;
 3. shapes (:mod:`.shapes`): a side that is not well-formed, or two sides of
    different shapes, is *wrong*, the shapes being the counterexample;
-4. symbolic (:mod:`.symbolic`): an element-level step whose difference
-   simplifies to 0 is *correct*;
-5. numeric (:mod:`.search`): both sides at many random points; a disagreement
-   is *wrong*, with the point and the numbers on both sides as the
-   counterexample; agreement everywhere is *correct (numeric)*.
+4. algebra (:mod:`.algebra`): a claim without network quantities is *proved*
+   by SymPy, or *wrong* at a point found in multi-precision, or *undecided*;
+5. symbolic (:mod:`.symbolic`): an element-level step whose difference
+   simplifies to 0 is *correct (proved)*;
+6. numeric (:mod:`.search`): both sides at many random points (d, n, K across
+   1…8, T across 1…6 and past the largest step written); a disagreement is
+   *wrong*, with the point and the numbers on both sides as the counterexample;
+   agreement everywhere is *correct (checked on numbers)* — unless the sides
+   agree only to about 11 digits somewhere, or a constant is beyond 10^{±8},
+   where float64 cannot settle it: *undecided*.
 
 A chain ``A = B = C`` is checked step by step; its report names its first wrong
 step. Nothing here reads files, prints or exits.

@@ -19,6 +19,35 @@ earlier steps held fixed), and so is a plain ``\partial`` of a step quantity by
 a parameter when either side is written element by element — that is how the
 lecture reads ∂s_{kp}/∂W_{qr}; every other derivative is total (∂L_t/∂W,
 ∂L/∂W, ∂s_t/∂s_k, ∂s_t/∂W).
+
+The rules a verdict rests on (each one tested on its own in tests/verify/test_soundness.py):
+
+=============================  ==============================================================
+∂⁺ N / ∂θ                      N's quantities are of one step k; the states of steps before k
+                               are held fixed, whatever N is (s_k, 2 s_{kp}, o_t, (s_{kp})²,
+                               λ s_k). N mixing steps: undecided.
+plain ∂ of an entry by W_{qr}  read like ∂⁺ at the numerator's latest step (the lecture's
+                               ∂s_{kp}/∂W_{qr}); ∂/∂W_{qr}(Σ_i W_{pi} s_{k-1,i}) alone is
+                               ambiguous (is s_{k−1} held?): undecided.
+∂X_t / ∂s_k, t < k             exists and is 0 (an earlier quantity by a later state); t = k: I.
+∂L/∂L_t, ∂L_t/∂L_t             1.
+scalar · I, −I, (1+λ) I        a matrix (λ times the identity); ``W + 2`` adds 2 to every entry,
+                               ``W + 2I`` only to the diagonal.
+Σ over an empty range          0 (of the other side's shape).
+Π over an empty range          1 for scalar factors, I for square matrices.
+limits running backwards       (upper < lower − 1) the point is outside the claim's domain.
+x^{T}                          a transpose on a vector or matrix, the power T on a scalar
+                               (2^{T}, λ^{T}); ^{\top} is always a transpose.
+a general step (k, t, …)       judged where every quantity in the claim exists (o_0 does not;
+                               nor s_{T+1}); the verdict names the steps judged, and a range
+                               written after the claim (``, \quad 1 \le t \le T-1``) restricts it.
+a quantity missing under Σ     the claim's fault (wrong) when the sum's limits are fixed (1, T);
+                               outside the domain when they follow a free step (Σ_{i=t}^{T} o_i).
+concrete steps (δ_2, L_3)      checked for every T from the largest step written to 6 (or two
+                               beyond it): δ_2 = Vᵀ(y_2 − e_2) is wrong, being true only at T = 2.
+pure algebra                   no network quantity: proved by SymPy or refuted in mpmath (60
+                               digits, confirmed at 120), never in float64 (see .algebra).
+=============================  ==============================================================
 """
 
 from __future__ import annotations
