@@ -173,6 +173,10 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
         return Verdict(WRONG, "shapes", f"the {side} side is not well-formed: {error.what}", example, notes), read
     except shapes.Unsupported as error:
         return Verdict(UNDECIDED, "shapes", f"not checked: {error.what}", notes=notes), read
+    if not shapes.sides_agree(left_shape, right_shape) and _accented_free(read):
+        return Verdict(UNDECIDED, "shapes", f"shapes {left_shape} and {right_shape}, but {_accented_free(read)} "
+                       "is read as a free scalar: if it names a vector or a matrix, it is not one of the "
+                       "lecture's quantities", notes=notes), read  # fmt: skip
     if not shapes.sides_agree(left_shape, right_shape):
         reason = f"shapes {left_shape} and {right_shape}"
         hint = _transpose_hint(read, left_shape, right_shape, Ts, options, deadline, needs)
@@ -209,6 +213,17 @@ def _algebra(read: Meaning, options: Options, notes) -> Verdict:
         return Verdict(WRONG, "numeric", "the two sides differ", Counterexample(detail=detail), notes, compared)
     return Verdict(UNDECIDED, "symbolic", f"not proved, and no counterexample at {compared} points in "
                    f"{algebra.WORKING_DIGITS}-digit arithmetic", notes=notes, points=compared)  # fmt: skip
+
+
+def _accented_free(read: Meaning) -> str | None:
+    """An accented name (\\hat{y}, \\tilde{W}), read as a free scalar, that may mean a vector."""
+    from symbptt.verify.semantics import free_latex
+
+    for side in (read.lhs, read.rhs):
+        for item in ir.walk(side):
+            if isinstance(item, ir.Free) and " " in item.name:
+                return free_latex(item.name)
+    return None
 
 
 def _fails(side) -> bool:

@@ -144,13 +144,17 @@ class _TokenGuard(PostLex):
         for token in stream:
             if token.type in self.always_accept and token.rstrip() in _SIZE_COMMANDS:
                 raise _Problem(
-                    f"'{token}' must be followed by a delimiter ( ) [ ]", token.start_pos
-                )
-            if token.type in self.always_accept:
-                raise _Problem(
-                    f"unexpected '{token}' (commands understood: {COMMANDS_UNDERSTOOD})",
+                    f"'{token}' must be followed by a delimiter ( ) [ ] (evaluation bars "
+                    "\\Big|_{…} are not checked: substitute the value into the claim)",
                     token.start_pos,
                 )
+            if token.type in self.always_accept:
+                hint = _COMMAND_HINTS.get(str(token).rstrip())
+                raise _Problem(
+                    f"unexpected '{token}' ({hint})" if hint else
+                    f"unexpected '{token}' (commands understood: {COMMANDS_UNDERSTOOD})",
+                    token.start_pos,
+                )  # fmt: skip
             if token.type == "NUMBER" and sum(ch.isdigit() for ch in token) > MAX_NUMBER_DIGITS:
                 raise _Problem(
                     f"too large: a number with more than {MAX_NUMBER_DIGITS} digits",
@@ -330,6 +334,10 @@ class _AstBuilder(Transformer_NonRecursive):
             item = items[0]
             if not item.operators and len(item.runs[0].atoms) > 1:
                 atoms = item.runs[0].atoms
+                labels = [a for a in atoms if isinstance(a, ast.IndexName) and a.name == "ell" and a.indices]
+                if labels and len(atoms) == 2 and atoms[-1] is labels[0] and isinstance(atoms[0], ast.IndexName) \
+                        and len(atoms[0].name) == 1 and not atoms[0].indices:  # y_{t\ell_t}: step t, class ℓ_t
+                    return tuple(atoms)
                 letters = [a.name for a in atoms if isinstance(a, ast.IndexName) and not a.indices]
                 single = len(letters) == len(atoms) and all(len(n) == 1 for n in letters)
                 if single and (
@@ -472,11 +480,37 @@ class _AstBuilder(Transformer_NonRecursive):
         return _Name(str(child))
 
     def accented(self, meta, children):
+        accent = str(children[0])[1:]  # hat, tilde, bar
         child = children[1]
         name = child if isinstance(child, _Name) else _Name(str(child))
         if name.accent or name.is_number:
-            raise _Problem("only a letter can carry \\hat", meta.start_pos)
-        return _Name(name.name, accent="hat")
+            raise _Problem(f"only a letter can carry \\{accent}", meta.start_pos)
+        return _Name(name.name, accent=accent)
+
+    def square_root(self, meta, children):
+        return ast.Power(children[1], ast.Fraction(ast.Number("1"), ast.Number("2")), span=self._span(meta))
+
+    def indicator(self, meta, children):
+        """1_{i = ℓ_t} or [i = ℓ_t]: 1 when the two sides are equal, the Kronecker delta δ_{i,ℓ_t}."""
+        (token,) = children
+        text = str(token)
+        inside = text[text.index("{", text.index("_")) + 1 : -1] if text.startswith("\\") else text[1:-1]
+        left_text, right_text = (part.strip() for part in inside.split("=", 1))
+        return ast.KroneckerDelta(self._indicator_side(left_text, token), self._indicator_side(right_text, token),
+                                  span=self._span(meta))  # fmt: skip
+
+    def _indicator_side(self, text: str, token: Token) -> ast.IndexExpr:
+        if re.fullmatch(r"[A-Za-z]", text):
+            return ast.IndexName(text)
+        if re.fullmatch(r"[0-9]+", text):
+            return ast.IndexNumber(int(text))
+        ell = re.fullmatch(r"\\ell\s*_\s*(?:\{\s*([A-Za-z0-9+\- ]+?)\s*\}|([A-Za-z0-9]))", text)
+        if ell:
+            step = _condition_term(ell.group(1) or ell.group(2))
+            if step is not None:
+                return ast.IndexName("ell", (step,))
+        raise _Problem(f"cannot read '{text}' in the indicator: write 1_{{i = \\ell_t}} with an index "
+                       "and a class", token.start_pos)  # fmt: skip
 
     def symbol(self, meta, children):
         name = children[0] if isinstance(children[0], _Name) else _Name(str(children[0]))
@@ -665,8 +699,52 @@ def _hint_for_character(char: str) -> str:
         "&": " (alignment markers '&' are only read inside align environments)",
         "$": " (give the formula without $ delimiters)",
         "\\": " (a lone backslash)",
+        "/": " (write a fraction as \\frac{a}{b}, a derivative as \\frac{\\partial L}{\\partial W})",
+        "*": " (write a product as a b, a \\cdot b, or a \\odot b element by element)",
+        ":": " (slices such as W_{i,:} are not read: write the entries W_{ij}, or the whole matrix)",
+        "|": " (absolute values, norms and evaluation bars |_{…} are not checked)",
     }
     return hints.get(char, "")
+
+
+# How to write what is refused, by the command or token that stops the parser.
+_COMMAND_HINTS = {
+    "\\cdots": "an ellipsis cannot be checked: write the sum with \\sum, or every term",
+    "\\ldots": "an ellipsis cannot be checked: write the sum with \\sum, or every term",
+    "\\dots": "an ellipsis cannot be checked: write the sum with \\sum, or every term",
+    "\\vdots": "an ellipsis cannot be checked",
+    "\\|": "norms are not checked",
+    "\\Vert": "norms are not checked",
+    "\\lVert": "norms are not checked",
+    "\\rVert": "norms are not checked",
+    "\\lvert": "absolute values are not checked",
+    "\\vert": "absolute values are not checked",
+    "\\mid": "evaluation bars are not checked: substitute the value into the claim",
+    "\\approx": "only = is checked",
+    "\\neq": "only = is checked",
+    "\\in": "only = is checked; write a range after the claim as ', \\quad 1 \\le t \\le T'",
+    "\\mathbb": "\\mathbb is read around 1 (an indicator) and around letters",
+    "\\text": "\\text is read around a name or a function word (\\text{diag})",
+    "\\operatorname": "\\operatorname is read around diag, softmax, exp, log and tanh",
+    "\\nabla": "write \\nabla_{x} f with the variable as a subscript",
+}
+
+
+def _token_hint(fragment: str, offset: int, token: str) -> str:
+    """How to write what stopped the parser at ``token`` (empty when there is nothing to say)."""
+    before = fragment[:offset].rstrip()
+    if token == "\\partial":
+        return " (write a derivative as \\frac{\\partial L}{\\partial W}; ∂L/∂W with a slash is not read)"
+    if token == "'" and before[-1:].isalpha():
+        return (" (a prime is read on \\sigma' and \\tanh' only: write \\sigma'(a_{kp}) for the activation's "
+                "derivative)")  # fmt: skip
+    if token == "-" and before.endswith(("\\sigma^{", "\\tanh^{")):
+        return " (the inverse σ^{-1} is not checked; σ', σ^{\\prime} and powers σ^{2} are)"
+    if token.isdigit() and before.endswith(("\\partial^", "\\partial^{")):
+        return " (second derivatives are not checked)"
+    if token == "\\sum" and before.endswith("}") and "\\partial" in before:
+        return " (write the operator's argument in parentheses: \\frac{\\partial}{\\partial x}\\left(\\sum_p …\\right))"
+    return ""
 
 
 def _check_limits(text: str, start: int, end: int) -> None:
@@ -733,6 +811,8 @@ def _parse_fragment(source: SourceText, start: int, end: int, rule: str) -> ast.
         else:
             offset, shown = token.start_pos, f"'{token}'"
         message = f"unexpected {shown} (expected {_describe_expected(error.expected)})"
+        if token.type != "$END":
+            message += _token_hint(fragment, offset, str(token))
         if token.type == "EQUALS" and rule == "expression":
             message = "unexpected '=' ('=' may only stand between the sides of a claim)"
         raise ParseError(message, source.where(start + offset)) from None
@@ -763,6 +843,7 @@ def parse_claim(text: str, source: str = "claim") -> ast.Claim:
         _blank_trailing_note(chars, row)
         _blank_final_punctuation(chars, row)
         conditions += _take_condition(chars, row)
+        _square_sizes(chars, row)
     blanked = "".join(chars)
     where = SourceText(blanked, source)
     groups = _group_rows(rows, blanked, where)
@@ -926,6 +1007,17 @@ def _condition_term(text: str) -> ast.IndexExpr | None:
     return terms[0] if len(terms) == 1 else ast.IndexAdd(tuple(terms), tuple(operators))
 
 
+_SQUARE_SIZE = re.compile(r"(\bI\s*_\s*\{\s*)([dnK])(\s*\\times\s*)([dnK])(\s*\})")
+
+
+def _square_sizes(chars: list[str], row: _Row) -> None:
+    """``I_{d\\times d}`` is ``I_d`` (blanked in place, so every offset stays valid)."""
+    text = "".join(chars[row.start : row.end])
+    for match in _SQUARE_SIZE.finditer(text):
+        if match.group(2) == match.group(4):
+            _blank(chars, row.start + match.start(3), row.start + match.end(4))
+
+
 def _take_condition(chars: list[str], row: _Row) -> tuple[ast.Condition, ...]:
     """Blank a range condition ending the row and return it (empty when there is none)."""
     text = "".join(chars[row.start : row.end])
@@ -1011,6 +1103,7 @@ def extract_claims(tex_source: str, filename: str, keep_going: bool = False) -> 
             _blank_trailing_note(chars, row)
             _blank_final_punctuation(chars, row)  # "… \quad (2)." has both
             conditions[row.start] = _take_condition(chars, row)
+            _square_sizes(chars, row)
     blanked = "".join(chars)
     source = SourceText(blanked, filename)
     chains: list[ast.Chain] = []

@@ -167,7 +167,7 @@ class _Mapper:
     def _Symbol(self, node: ast.Symbol) -> ir.Node:
         name, span = node.name, node.span
         if node.accent:
-            return self._free(f"hat {name}", (), span)
+            return self._free(f"{node.accent} {name}", (), span)
         if name in ir.DIMENSION_NAMES or name in self.index_names:
             return ir.IndexValue(ir.Lin.name(name), span=span)
         if name == "e":
@@ -191,7 +191,7 @@ class _Mapper:
         base, span = node.base, node.span
         indices = tuple(_index(i) for i in node.indices)
         if node.accent:
-            return self._free(f"hat {base}", indices, span)
+            return self._free(f"{node.accent} {base}", indices, span)
         count = len(indices)
         if base in ir.VECTORS:
             if count not in (1, 2):
@@ -266,6 +266,9 @@ class _Mapper:
         return ir.Hadamard(tuple(self.map(f) for f in node.factors), span=node.span)
 
     def _Fraction(self, node: ast.Fraction) -> ir.Node:
+        if _starts_with_d(node.denominator) and (_starts_with_d(node.numerator) or _is_d(node.numerator)):
+            raise MeaningError("\\frac{dL}{dW} reads as d·L over d·W (d is the state size): write a "
+                               "derivative as \\frac{\\partial L}{\\partial W}", _where(node))  # fmt: skip
         numerator, denominator = self.map(node.numerator), self.map(node.denominator)
         if isinstance(numerator, ir.Const) and isinstance(denominator, ir.Const):
             if denominator.value == 0:
@@ -348,6 +351,14 @@ class _Mapper:
         if (lower is None) != (upper is None):
             raise MeaningError("give both limits of the sum, or neither", _where(node))
         return cls(node.index, lower, upper, self.map(node.body), span=node.span)
+
+
+def _is_d(node: ast.Node) -> bool:
+    return isinstance(node, ast.Symbol) and node.name == "d" and not node.accent
+
+
+def _starts_with_d(node: ast.Node) -> bool:
+    return isinstance(node, ast.Product) and len(node.factors) >= 2 and _is_d(node.factors[0])
 
 
 def _is_loss(node: ast.Node) -> bool:
@@ -663,6 +674,13 @@ def meaning(lhs: ast.Node, rhs: ast.Node, conditions: tuple[ast.Condition, ...] 
             f"{free_latex(name)} is not one of the lecture's symbols and appears on one side only: "
             "it was read as a free variable"
         )
+    for side in sides:
+        for item in ir.walk(side):
+            if isinstance(item, ir.Free) and any(index.names & steps for index in item.indices if isinstance(index, ir.Lin)):
+                raise MeaningError(
+                    f"{free_latex(item.name)} is not one of the lecture's symbols (s, a, x, o, y, e, W, U, V, b, c, "
+                    f"L, J, \\delta) and is indexed by a time step: it is not checked as a free variable "
+                    "(the state is s_t)", _where(item))  # fmt: skip
     read_conditions = []
     for condition in conditions:
         left, right = _linear(condition.left), _linear(condition.right)
@@ -712,9 +730,9 @@ def _free_names(node: ir.Node) -> set[str]:
 
 def free_latex(name: str) -> str:
     """How a free variable is written: ``\\lambda``, ``\\hat{y}``, ``g``."""
-    if name.startswith("hat "):
-        inner = name[4:]
-        return f"\\hat{{{free_latex(inner)}}}"
+    accent, _, inner = name.partition(" ")
+    if inner:
+        return f"\\{accent}{{{free_latex(inner)}}}"
     if name in GREEK_LATEX:
         return f"\\{name}"
     return name
