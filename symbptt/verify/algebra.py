@@ -140,7 +140,8 @@ class _Evaluator:
         lower, upper = node.lower.value(bindings), node.upper.value(bindings)
         if upper < lower - 1:
             raise Undefined("limits that run backwards")
-        return range(lower, upper + 1)
+        limits = [(side, bound.value(bindings)) for side, bound in node.bounds]
+        return [v for v in range(lower, upper + 1) if all(v >= b if side == ">=" else v <= b for side, b in limits)]
 
     def _Sum(self, node, bindings):
         return mpmath.fsum(self.value(node.body, {**bindings, node.var: v}) for v in self._range(node, bindings))
@@ -317,6 +318,8 @@ class _ToSympy:
         return sp.Add(*[c * f**power for power, c in enumerate(coefficients)])
 
     def _big(self, cls, node, scope):
+        if node.bounds:
+            raise _NoProof("a max/min limit")
         var = sp.Dummy(node.var, integer=True)
         body = self.convert(node.body, {**scope, node.var: var})
         return cls(body, (var, self.lin(node.lower, scope), self.lin(node.upper, scope)))

@@ -102,6 +102,14 @@ class IndexAdd(IndexExpr):
 
 
 @dataclass(frozen=True)
+class IndexExtreme(IndexExpr):
+    """``\\max(1, t-\\tau+1)`` or ``\\min(…)`` as a limit of a sum or product."""
+
+    function: str  # "max" or "min"
+    arguments: tuple[IndexExpr, IndexExpr]
+
+
+@dataclass(frozen=True)
 class IndexPower(IndexExpr):
     """``10^{12}`` in a sum's limit: kept unevaluated, so a huge bound is judged, not computed."""
 
@@ -410,5 +418,5 @@ EXPRESSION_NODES: tuple[type[Node], ...] = (
 )
 """Every node type an expression can contain, besides the index expressions."""
 
-INDEX_NODES: tuple[type[IndexExpr], ...] = (IndexName, IndexNumber, IndexAdd, IndexPower)
+INDEX_NODES: tuple[type[IndexExpr], ...] = (IndexName, IndexNumber, IndexAdd, IndexPower, IndexExtreme)
 """Every node type that can stand in a subscript or a sum's limits."""

@@ -204,9 +204,9 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
 
 def _algebra(read: Meaning, options: Options, notes) -> Verdict:
     """A claim without network quantities: proved by SymPy, or refuted in multi-precision."""
-    if algebra.proved(read, options.activation):
+    if algebra.proved(read, options.activation) or symbolic.prove(read, _symbolic_model(options.activation)):
         return Verdict(CORRECT, "symbolic", "proved: the difference simplifies to 0 (exact arithmetic, "
-                       "for every size, step and real value of the free variables)", notes=notes)  # fmt: skip
+                       "for every size, index and real value of the free variables)", notes=notes)  # fmt: skip
     found, compared = algebra.counterexample(read, options.activation, options.settings.seed)
     if found is not None:
         detail = algebra.describe(read, *found)

@@ -504,12 +504,18 @@ def _limits(node: ir.Sum | ir.Prod, env: Env) -> range:
         return range(0)
     if upper - lower + 1 > MAX_SUM_TERMS:
         raise Unsupported(f"too large: {upper - lower + 1} terms in one sum", None)
+    if node.bounds:  # max(a, b) / min(a, b) limits: only the values inside every bound
+        limits = [(side, bound.value(env.bindings)) for side, bound in node.bounds]
+        return [v for v in range(lower, upper + 1) if all(v >= b if side == ">=" else v <= b for side, b in limits)]
     return range(lower, upper + 1)
 
 
 def _fixed(node: ir.Sum | ir.Prod, env: Env) -> bool:
     """Do the limits depend only on sizes, T and indices of fixed range?"""
-    return not ((node.lower.names | node.upper.names) - env.bound - _SIZE_NAMES)
+    names = node.lower.names | node.upper.names
+    for _, bound in node.bounds:
+        names |= bound.names
+    return not (names - env.bound - _SIZE_NAMES)
 
 
 _SIZE_NAMES = frozenset(ir.DIMENSION_NAMES)

@@ -219,22 +219,27 @@ class Softmax(Node):
 
 @dataclass(frozen=True)
 class Sum(Node):
-    """Σ_{var=lower}^{upper} body (limits filled in from the index's range when implied)."""
+    """Σ_{var=lower}^{upper} body (limits filled in from the index's range when implied);
+    ``bounds`` are further limits of var, ``(">=", b)`` or ``("<=", b)``: a limit written
+    max(a, b) is ``lower`` a and the bound var ≥ b (only values inside both are summed)."""
 
     var: str
     lower: Lin
     upper: Lin
     body: Node
+    bounds: tuple[tuple[str, Lin], ...] = ()
 
 
 @dataclass(frozen=True)
 class Prod(Node):
-    """Π_{var=lower}^{upper} body, the largest var on the left (the chain rule's order)."""
+    """Π_{var=lower}^{upper} body, the largest var on the left (the chain rule's order);
+    ``bounds`` as for :class:`Sum`."""
 
     var: str
     lower: Lin
     upper: Lin
     body: Node
+    bounds: tuple[tuple[str, Lin], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -340,6 +345,8 @@ def index_names(node: Node) -> frozenset[str]:
             names |= item.first.names | item.second.names
         elif isinstance(item, Sum | Prod):
             names |= item.lower.names | item.upper.names | {item.var}
+            for _, bound in item.bounds:
+                names |= bound.names
         elif isinstance(item, Identity | Ones) and item.size:
             names.add(item.size)
     return frozenset(names)

@@ -294,6 +294,8 @@ class _AstBuilder(Transformer_NonRecursive):
             return token
         if token.type == "ELL":
             return ast.IndexName("ell", span=self._token_span(token))
+        if token.type == "INDEX_TAU":
+            return ast.IndexName("tau", span=self._token_span(token))
         if token.type == "NUMBER":
             if not token.isdigit():
                 raise _Problem(f"an index must be an integer, not '{token}'", token.start_pos)
@@ -425,13 +427,22 @@ class _AstBuilder(Transformer_NonRecursive):
 
     def lower_limit(self, meta, children):
         index = str(children[0])
-        value = self._item_to_index(children[2]) if len(children) == 3 else None
+        value = None
+        if len(children) == 3:
+            value = children[2] if isinstance(children[2], ast.IndexExtreme) else self._item_to_index(children[2])
         return _Lower(index, value)
+
+    def limit_extreme(self, meta, children):
+        function = str(children[0])[1:]
+        arguments = tuple(self._item_to_index(c) for c in children if isinstance(c, _IndexItem | ast.IndexExpr))
+        return ast.IndexExtreme(function, arguments, span=self._span(meta))
 
     def upper_limit(self, meta, children):
         (child,) = children
         if isinstance(child, Token):
             return _Upper(self._index_atom(self._single_unbraced(child, "^")))
+        if isinstance(child, ast.IndexExtreme):
+            return _Upper(child)
         return _Upper(self._item_to_index(child))
 
     # -- factors ------------------------------------------------------------

@@ -346,11 +346,26 @@ class _Mapper:
         return self._big(ir.Prod, node)
 
     def _big(self, cls, node):
-        lower = _linear(node.lower) if node.lower is not None else None
-        upper = _linear(node.upper) if node.upper is not None else None
+        bounds = []
+        lower = self._limit(node.lower, ">=", bounds)
+        upper = self._limit(node.upper, "<=", bounds)
         if (lower is None) != (upper is None):
             raise MeaningError("give both limits of the sum, or neither", _where(node))
-        return cls(node.index, lower, upper, self.map(node.body), span=node.span)
+        return cls(node.index, lower, upper, self.map(node.body), tuple(bounds), span=node.span)
+
+    def _limit(self, limit, side: str, bounds: list) -> ir.Lin | None:
+        """A limit; max(a, b) below (min(a, b) above) is a and the bound var ≥ b (≤ b)."""
+        if limit is None:
+            return None
+        if not isinstance(limit, ast.IndexExtreme):
+            return _linear(limit)
+        wanted = "max" if side == ">=" else "min"
+        if limit.function != wanted:
+            raise MeaningError(f"\\{limit.function} as the {'lower' if side == '>=' else 'upper'} limit is not "
+                               f"checked (\\{wanted} is)", _where(limit))  # fmt: skip
+        first, second = (_linear(argument) for argument in limit.arguments)
+        bounds.append((side, second))
+        return first
 
 
 def _is_d(node: ast.Node) -> bool:
@@ -464,7 +479,7 @@ class _Roles:
             self.collect(node.operand, scope)
             return
         if isinstance(node, ir.Sum | ir.Prod):
-            for limit in (node.lower, node.upper):
+            for limit in (node.lower, node.upper, *(bound for _, bound in node.bounds)):
                 if limit is not None:
                     self.mention(limit, scope)
             self.bound.setdefault(id(node), set())
@@ -546,7 +561,7 @@ def _fill_limits(node: ir.Node, roles: _Roles, conflicts: list[str]) -> ir.Node:
                     _where(node),
                 )
             lower, upper = ir.Lin.number(1), ir.Lin.name("T" if role == STEP else role[1])
-        return type(node)(node.var, lower, upper, body, span=node.span)
+        return type(node)(node.var, lower, upper, body, node.bounds, span=node.span)
     if isinstance(node, ir.Add):
         return ir.Add(tuple(_fill_limits(t, roles, conflicts) for t in node.terms), node.signs, span=node.span)
     if isinstance(node, ir.Mul | ir.Hadamard):

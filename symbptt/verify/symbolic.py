@@ -133,6 +133,8 @@ class _Converter:
         return sp.diff(function(dummy), dummy, node.primes).xreplace({dummy: argument})
 
     def _Sum(self, node, scope):
+        if node.bounds:
+            raise Open("a max/min limit")
         var = sp.Dummy(node.var, integer=True)
         inner = {**scope, node.var: var}
         body = self.convert(node.body, inner)

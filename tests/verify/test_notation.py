@@ -19,6 +19,11 @@ READ = [
     ("square root", r"\sqrt{\lambda^{2}} = \lambda", WRONG),
     ("identity with its size as a product", r"\frac{\partial s_t}{\partial s_t} = I_{d\times d}", CORRECT),
     ("range condition with quad", r"\frac{\partial s_t}{\partial s_k} = J_t \frac{\partial s_{t-1}}{\partial s_k} \quad t > k", CORRECT),
+    ("max in a lower limit (a window as long as the sequence)",
+     r"\frac{\partial L_t}{\partial W} = \frac{\partial L_t}{\partial s_t} \sum_{k=\max(1, t-T+1)}^{t} \frac{\partial s_t}{\partial s_k} \frac{\partial^{+} s_k}{\partial W}", CORRECT),
+    ("truncated BPTT is not the gradient",
+     r"\frac{\partial L_t}{\partial W} = \frac{\partial L_t}{\partial s_t} \sum_{k=\max(1, t-\tau+1)}^{t} \frac{\partial s_t}{\partial s_k} \frac{\partial^{+} s_k}{\partial W}", WRONG),
+    ("min in an upper limit", r"\sum_{k=1}^{\min(t, 2)} 1 = 2, \quad t \ge 2", CORRECT),
     ("range condition with two bounds", r"\delta_k = V^{\top}(y_k - e_k) + W^{\top}(\delta_{k+1} \odot \sigma'(a_{k+1})), \quad 1 \le k \le T-1", CORRECT),
 ]
 
