@@ -19,7 +19,8 @@ from fractions import Fraction
 from symbptt.verify.ast import Span
 
 # The model's quantities: per-step vectors, parameters, the loss, the Jacobian J_k
-# and the back-propagated error δ_k. Their shapes and index slots live in .shapes.
+# and the back-propagated error δ_k — the one symbol table of verify (semantics, shapes,
+# the network and the limits read it; a model spec would replace it here).
 VECTORS = ("s", "a", "x", "o", "y", "e")
 PARAMETERS = ("W", "U", "V", "b", "c")
 DIMENSION_NAMES = ("d", "n", "K", "T")

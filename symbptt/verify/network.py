@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from symbptt.numeric import reference
+from symbptt.verify import ir
 
 # --------------------------------------------------------------------------- activations
 
@@ -73,7 +74,7 @@ class Sizes:
         return {"d": self.d, "n": self.n, "K": self.K}[name]
 
 
-VECTOR_SIZE = {"s": "d", "a": "d", "x": "n", "o": "K", "y": "K", "e": "K"}
+VECTOR_SIZE = ir.VECTOR_SIZE  # the model's symbol table lives in one place, .ir
 
 
 class Network:

@@ -64,8 +64,9 @@ MATRIX_BASES = frozenset("WUV")
 COMMANDS_UNDERSTOOD = (
     r"\frac, \dfrac, \tfrac, \partial, \partial^{+}, \sum, \prod, \sigma, \tanh, \exp, \log, "
     r"\ln, \operatorname{diag}, \cdot, \times, \odot, \top, \prime, \mathbf, \mathrm, "
-    r"\boldsymbol, \mathcal, \hat, \nabla, \circ, \left, \right, \bigl, \bigr, Greek letters, "
-    r"\ell, spacing \, \; \quad \displaystyle"
+    r"\boldsymbol, \mathcal, \mathbb, \text, \textrm, \hat, \tilde, \bar, \sqrt, \nabla, \circ, "
+    r"\max, \min (in limits), \left, \right, \bigl, \bigr, Greek letters, \ell, spacing \, \; \quad "
+    r"\displaystyle"
 )
 
 _FUNCTION_COMMANDS = {"SIGMA": "sigma", "TANH": "tanh", "EXP": "exp", "LOG": "log", "LN": "log"}
