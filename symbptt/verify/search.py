@@ -172,7 +172,9 @@ def search(meaning: Meaning, Ts: list[int], settings: Settings, activation: str,
                         continue
                     entry_sizes = [sizes.of(meaning.entries[name]) for name in entry_names]
                     evaluated = False
-                    for combination in _entry_combinations(entry_names, entry_sizes, settings.max_entry_combinations, rng):
+                    # every entry at the two smallest sizes (where a missing δ_{pq} shows first), a sample above
+                    limit = settings.max_entry_combinations if size_number < 2 else max(8, settings.max_entry_combinations // 4)
+                    for combination in _entry_combinations(entry_names, entry_sizes, limit, rng):
                         all_bindings = {**bindings, **dict(zip(entry_names, combination, strict=True))}
                         if not holds(meaning.conditions, all_bindings):
                             continue
