@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 import torch
 
@@ -364,6 +365,35 @@ def loss_by_later_state(shift: int = 1) -> Claim:
                  lambda net, v: net.dloss_t_dstate(v["t"], v["k"]), rhs)  # fmt: skip
 
 
+def algebra(name: str, latex: str, lhs: Callable[[int, int], Fraction], rhs: Callable[[int, int], Fraction]) -> Claim:
+    """A claim in the sizes only (d, T), judged in exact rational arithmetic."""
+
+    def side(function):
+        return lambda net, v: torch.tensor(float(function(net.d, net.T)))
+
+    return Claim(name, latex, (), (), side(lhs), side(rhs))
+
+
+ALGEBRA = [
+    algebra("geometric sum", r"\sum_{k=0}^{T-1} 2^{k} = 2^{T} - 1",
+            lambda d, T: sum(Fraction(2) ** k for k in range(T)), lambda d, T: Fraction(2) ** T - 1),
+    algebra("geometric sum, range changed", r"\sum_{k=1}^{T} 2^{k} = 2^{T} - 1",
+            lambda d, T: sum(Fraction(2) ** k for k in range(1, T + 1)), lambda d, T: Fraction(2) ** T - 1),
+    algebra("triangle number", r"\sum_{t=1}^{T} t = \frac{T(T+1)}{2}",
+            lambda d, T: Fraction(sum(range(1, T + 1))), lambda d, T: Fraction(T * (T + 1), 2)),
+    algebra("triangle number, term removed", r"\sum_{t=1}^{T} t = \frac{T^{2}}{2}",
+            lambda d, T: Fraction(sum(range(1, T + 1))), lambda d, T: Fraction(T * T, 2)),
+    algebra("difference of squares", r"(d-1)(d+1) = d^{2} - 1",
+            lambda d, T: Fraction((d - 1) * (d + 1)), lambda d, T: Fraction(d * d - 1)),
+    algebra("difference of squares, sign flipped", r"(d-1)(d+1) = d^{2} + 1",
+            lambda d, T: Fraction((d - 1) * (d + 1)), lambda d, T: Fraction(d * d + 1)),
+    algebra("terms of the double sum", r"\sum_{t=1}^{T} \sum_{k=1}^{t} 1 = \frac{T(T+1)}{2}",
+            lambda d, T: Fraction(sum(t for t in range(1, T + 1))), lambda d, T: Fraction(T * (T + 1), 2)),
+    algebra("tensor density", r"\frac{d^{2}}{d^{3}} = \frac{1}{d}",
+            lambda d, T: Fraction(d * d, d**3), lambda d, T: Fraction(1, d)),
+]  # fmt: skip
+
+
 def generate() -> list[Claim]:
     """True identities and their mutations (the names say which)."""
     claims = [bptt(), bptt(1, -1), bptt(2, 0), bptt(only_last=True)]
@@ -376,7 +406,7 @@ def generate() -> list[Claim]:
     claims += [jacobian_product(), jacobian_product(0, 0), jacobian_product(1, -1)]
     claims += [loss_by_output(), loss_by_output(transpose=False), loss_by_output(sign=-1)]
     claims += [late_error(), late_error(2), loss_by_later_state()]
-    return claims
+    return claims + ALGEBRA
 
 
 # --------------------------------------------------------------------------- the judge
