@@ -264,7 +264,7 @@ def hadamard(x: Val, y: Val) -> Val:
     for a, b in ((x, y), (y, x)):
         if isinstance(a.v, Lazy):
             if a.v.kind == "ones":
-                return b
+                return scale(b, a.v.factor) if a.v.factor != 1.0 else b
             if a.v.kind == "zero":
                 return a
             if isinstance(b.v, Lazy):
@@ -461,7 +461,7 @@ def _entry_of(node: ir.Entry, env: Env) -> Val:
     if isinstance(inner.v, Lazy):
         if inner.v.kind == "identity" and len(node.indices) == 2:
             first, second = (index_value(i, env) for i in node.indices)
-            return Val(np.array(1.0 if first == second else 0.0))
+            return Val(np.array(inner.v.factor if first == second else 0.0))
         raise Unsupported("an entry of 1 or of an empty sum is not checked", None)
     inner = _with_static_shape(node.operand, inner, env)
     axes = [axis for axis, size in enumerate(inner.v.shape) if size != 1 or inner.v.ndim == 1]

@@ -28,6 +28,9 @@ CASES = [
     ("(1+λ) I", r"\frac{\partial (s_k + \lambda s_k)}{\partial s_k} = (1+\lambda) I", TRUE),
     ("minus I", r"\frac{\partial (-s_k)}{\partial s_k} = -I", TRUE),
     ("2I is not 2", r"\frac{\partial (2 s_k)}{\partial s_k} = 2", FALSE),
+    ("an entry of 2I", r"[2I]_{pq} = 2\delta_{pq}", TRUE),
+    ("an entry of 2I is not δ", r"[2I]_{pq} = \delta_{pq}", FALSE),
+    ("twice the ones vector", r"(2 \mathbf{1}_d) \odot s_k = 2 s_k", TRUE),
     # 3. empty sums are 0, empty products 1 (scalars) or I (matrices)
     ("empty product of scalars", r"\prod_{j=k}^{t-1} \lambda = \lambda^{t-k}", TRUE),
     ("empty product of Jacobians", r"\frac{\partial s_t}{\partial s_k} = \prod_{j=k+1}^{t} J_j", TRUE),
