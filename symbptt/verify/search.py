@@ -24,7 +24,7 @@ from symbptt.verify.semantics import Meaning
 RELATIVE_TOLERANCE = 1e-8
 ABSOLUTE_TOLERANCE = 1e-12
 
-DEFAULT_SIZES = (Sizes(2, 3, 3), Sizes(3, 2, 4), Sizes(1, 1, 2), Sizes(4, 5, 1), Sizes(6, 8, 5), Sizes(8, 4, 7))
+DEFAULT_SIZES = (Sizes(2, 3, 3), Sizes(3, 2, 4), Sizes(1, 1, 2), Sizes(4, 5, 1), Sizes(6, 8, 5), Sizes(8, 4, 8))
 """Sizes across d, n, K ∈ 1…8, each apart from the others (a d×n mix-up shows); the small
 ones first, so that the first counterexample found is a small one."""
 
