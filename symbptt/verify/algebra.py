@@ -162,6 +162,12 @@ def _free_keys(meaning) -> list[tuple[str, tuple]]:
     return sorted(keys, key=str)
 
 
+def _holds(conditions, bindings) -> bool:
+    from symbptt.verify.search import holds
+
+    return holds(conditions, bindings)
+
+
 def _points(meaning, seed: int):
     """Sizes, steps, entry values and free variables: small integers first, then random."""
     rng = np.random.default_rng([seed, 14])
@@ -177,6 +183,8 @@ def _points(meaning, seed: int):
             bindings[name] = int(rng.integers(0, bindings["T"] + 1))
         for name in entries:
             bindings[name] = int(rng.integers(1, bindings[meaning.entries[name]] + 1))
+        if not _holds(meaning.conditions, bindings):
+            continue  # outside the range written after the claim
         magnitudes = {}
         for key in _free_keys(meaning):
             sign = -1 if rng.random() < 0.5 else 1

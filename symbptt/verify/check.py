@@ -190,7 +190,7 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
 
     if read.lhs == read.rhs:
         return Verdict(CORRECT, "symbolic", "proved: both sides are the same expression", notes=notes), read
-    if _element_level(left_shape, right_shape) and algebra.is_pure(read) and not read.conditions:
+    if _element_level(left_shape, right_shape) and algebra.is_pure(read):
         return _algebra(read, options, notes), read
     extreme = algebra.extreme_constant(read, options.activation)
     if extreme:

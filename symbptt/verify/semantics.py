@@ -213,6 +213,8 @@ class _Mapper:
             wanted = len(ir.PARAMETER_SIZE[base])
             if count != wanted:
                 example = f"{base}_{{qr}}" if wanted == 2 else f"{base}_q"
+                if wanted == 2 and count == 1 and isinstance(indices[0], ir.Lin) and indices[0].const >= 10:
+                    example += f", or {base}_{{{indices[0].const // 10},{indices[0].const % 10}}} for an entry by number"
                 raise MeaningError(
                     f"{base} has no time step; an entry of {base} is written {example} "
                     f"({wanted} {'indices' if wanted > 1 else 'index'}), found {count}",

@@ -23,7 +23,8 @@ READ = [
      r"\frac{\partial L_t}{\partial W} = \frac{\partial L_t}{\partial s_t} \sum_{k=\max(1, t-T+1)}^{t} \frac{\partial s_t}{\partial s_k} \frac{\partial^{+} s_k}{\partial W}", CORRECT),
     ("truncated BPTT is not the gradient",
      r"\frac{\partial L_t}{\partial W} = \frac{\partial L_t}{\partial s_t} \sum_{k=\max(1, t-\tau+1)}^{t} \frac{\partial s_t}{\partial s_k} \frac{\partial^{+} s_k}{\partial W}", WRONG),
-    ("min in an upper limit", r"\sum_{k=1}^{\min(t, 2)} 1 = 2, \quad t \ge 2", CORRECT),
+    ("min in an upper limit", r"\sum_{k=1}^{\min(t, 2)} L_k = L_1 + L_2, \quad t \ge 2", CORRECT),
+    ("min in an upper limit, without the range", r"\sum_{k=1}^{\min(t, 2)} L_k = L_1 + L_2", WRONG),
     ("range condition with two bounds", r"\delta_k = V^{\top}(y_k - e_k) + W^{\top}(\delta_{k+1} \odot \sigma'(a_{k+1})), \quad 1 \le k \le T-1", CORRECT),
 ]
 
