@@ -324,7 +324,7 @@ def _quantity(node: ir.Quantity, env: Env) -> Val:
     net, world, name = env.net, env.world, node.name
     step = None
     if node.step is not None:
-        step = step_value(node.step, name, env, first=0 if name == "s" else 1)
+        step = step_value(node.step, name, env, first=ir.FIRST_STEP.get(name, 1))  # s_0 and δ_0 = ∇_{s_0} L exist
     if name in ir.VECTORS:
         value, tangent = net.vector(name, step), world.tangent(name, step) if world else None
     elif name in ir.PARAMETERS:
@@ -566,7 +566,7 @@ def _variable(den, env: Env) -> tuple[tuple, int | None]:
     if isinstance(den, ir.Free):
         return ("free", den.name, tuple(index_value(i, env) for i in den.indices)), None
     if den.step is not None:
-        var = (den.name, step_value(den.step, den.name, env, first=0 if den.name == "s" else 1))
+        var = (den.name, step_value(den.step, den.name, env, first=ir.FIRST_STEP.get(den.name, 1)))
     else:
         var = (den.name,)
     if not den.entry:

@@ -26,7 +26,7 @@ PARAMETERS = ("W", "U", "V", "b", "c")
 DIMENSION_NAMES = ("d", "n", "K", "T")
 VECTOR_SIZE = {"s": "d", "a": "d", "x": "n", "o": "K", "y": "K", "e": "K", "delta": "d"}
 PARAMETER_SIZE = {"W": ("d", "d"), "U": ("d", "n"), "V": ("K", "d"), "b": ("d",), "c": ("K",)}
-FIRST_STEP = {"s": 0}  # s_0 exists (the given start state); every other quantity starts at 1
+FIRST_STEP = {"s": 0, "delta": 0}  # s_0 exists (the given start state), so does δ_0; the others start at 1
 
 
 @dataclass(frozen=True)

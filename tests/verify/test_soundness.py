@@ -65,6 +65,7 @@ CASES = [
     ("diag of ones", r"\operatorname{diag}(\mathbf{1}_d) = I", TRUE),
     ("loss by a step loss", r"\frac{\partial L}{\partial L_t} = 1", TRUE),
     ("loss by a step loss is not 2", r"\frac{\partial L}{\partial L_t} = 2", FALSE),
+    ("δ_0 exists: the gradient by the start state", r"\delta_0 = W^{\top}(\delta_1 \odot \sigma'(a_1))", TRUE),
     ("−1/y", r"\frac{\partial L_t}{\partial y_{t,\ell_t}} = -\frac{1}{y_{t,\ell_t}}", TRUE),
 ]
 
