@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 
 import mpmath
 import numpy as np
@@ -214,11 +215,13 @@ def _differ(left, right, digits: int) -> bool:
     return abs(left - right) > scale * mpmath.mpf(10) ** (-(digits - 15))
 
 
-def counterexample(meaning, activation: str, seed: int):
+def counterexample(meaning, activation: str, seed: int, deadline: float = math.inf):
     """The first point where the two sides differ (confirmed at a higher precision), or None;
-    and how many points were compared."""
+    and how many points were compared (fewer when the time budget, ``deadline``, runs out)."""
     compared = 0
     for bindings, magnitudes in _points(meaning, seed):
+        if time.monotonic() > deadline:
+            break
         try:
             left, right = _at(meaning, activation, bindings, magnitudes, WORKING_DIGITS)
         except (Undefined, KeyError, ZeroDivisionError, ValueError, OverflowError):

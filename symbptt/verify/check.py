@@ -191,7 +191,7 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
     if read.lhs == read.rhs:
         return Verdict(CORRECT, "symbolic", "proved: both sides are the same expression", notes=notes), read
     if _element_level(left_shape, right_shape) and algebra.is_pure(read):
-        return _algebra(read, options, notes), read
+        return _algebra(read, options, notes, deadline), read
     extreme = algebra.extreme_constant(read, options.activation)
     if extreme:
         return Verdict(UNDECIDED, "limits", extreme, notes=notes), read
@@ -202,12 +202,12 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
     return _numeric(read, Ts, options, deadline, needs, notes), read
 
 
-def _algebra(read: Meaning, options: Options, notes) -> Verdict:
+def _algebra(read: Meaning, options: Options, notes, deadline: float) -> Verdict:
     """A claim without network quantities: proved by SymPy, or refuted in multi-precision."""
     if algebra.proved(read, options.activation) or symbolic.prove(read, _symbolic_model(options.activation)):
         return Verdict(CORRECT, "symbolic", "proved: the difference simplifies to 0 (exact arithmetic, "
                        "for every size, index and real value of the free variables)", notes=notes)  # fmt: skip
-    found, compared = algebra.counterexample(read, options.activation, options.settings.seed)
+    found, compared = algebra.counterexample(read, options.activation, options.settings.seed, deadline)
     if found is not None:
         detail = algebra.describe(read, *found)
         return Verdict(WRONG, "numeric", "the two sides differ", Counterexample(detail=detail), notes, compared)
