@@ -207,26 +207,42 @@ def _with_step_limit(options):
 def _checked_chains(text: str, filename: str, options, seconds: float, missed: list, started: float):
     """Each chain's result as soon as it is decided, within the budget; when the generator
     ends, ``missed`` holds the (line, environment) of every equation not reached. The alarm
-    is armed only while a chain is read and checked, never while the caller prints."""
+    is armed only while a chain is read and checked, never while the caller prints.
+
+    An equation that does not parse is undecided with where and why, and the others are
+    still checked; only a file in which nothing can be read is an error (exit 2). So the
+    unreadable ones are held back until a readable one shows the file is worth reading."""
     from symbptt.verify import check, parser
 
     pending = _environments(text)  # every environment, to name those not reached
     decided: set[int] = set()
     budget = _Budget(seconds, started)
     chains = None
+    held: list = []  # (chain, result) of unreadable chains before the first readable one
+    readable = False
     while budget.left() > 0.3:
         try:
             with budget:
                 if chains is None:
-                    chains = parser.iter_claims(text, filename)
+                    chains = parser.iter_claims(text, filename, keep_going=True)
                 chain = next(chains, None)
                 if chain is None:
-                    return
+                    break
                 result = check.verify_chain(chain, text, filename, _step_options(options, budget))
         except _Spent:
             break
         decided.update(range(chain.line, chain.end_line + 1))
+        if chain.problem is not None and not readable:
+            held.append((chain, result))
+            continue
+        readable = True
+        for _, earlier in held:
+            yield earlier
+        held.clear()
         yield _budget_reasons(result, seconds)
+    if held and not readable and chain is None:
+        raise held[0][0].problem  # nothing in the file can be read: the first reason, with its position
+    yield from (result for _, result in held)
     # An environment is missed when none of its lines holds a decided chain.
     missed.extend(item for item in pending if item[0] not in decided)
 

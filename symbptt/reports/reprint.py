@@ -116,8 +116,8 @@ class _Printable:
 
     def _Div(self, node, scope):
         top, bottom = self.convert(node.numerator, scope), self.convert(node.denominator, scope)
-        if not (_is_term(top) or _is_term(bottom)):
-            return sp.Mul(top, sp.Pow(bottom, -1, evaluate=False), evaluate=False)
+        # Always printed as \frac: a SymPy Pow(·, −1) under a minus sent the lecture printer
+        # into endless recursion (−1/y_{t,ℓ_t} in --json).
         return _Printed(lambda a, b: rf"\frac{{{a}}}{{{b}}}", top, bottom)
 
     def _Pow(self, node, scope):
@@ -156,7 +156,7 @@ class _Printable:
     def _Sum(self, node, scope):
         var = sp.Symbol(node.var, integer=True)
         body = self.convert(node.body, {**scope, node.var: var})
-        lower, upper = self.index(node.lower, scope), self.index(node.upper, scope)
+        lower, upper = self._limits(node, scope)
         if _is_term(body):
             return terms.Sum(body, var, lower, upper)
         return sp.Sum(body, (var, lower, upper))
@@ -164,7 +164,14 @@ class _Printable:
     def _Prod(self, node, scope):
         var = sp.Symbol(node.var, integer=True)
         body = self.convert(node.body, {**scope, node.var: var})
-        return terms.OrderedProduct(body, var, self.index(node.lower, scope), self.index(node.upper, scope))
+        return terms.OrderedProduct(body, var, *self._limits(node, scope))
+
+    def _limits(self, node, scope):
+        """The limits as written: max(a, b) below and min(a, b) above when there are bounds."""
+        lower, upper = self.index(node.lower, scope), self.index(node.upper, scope)
+        below = [self.index(b, scope) for side, b in node.bounds if side == ">="]
+        above = [self.index(b, scope) for side, b in node.bounds if side == "<="]
+        return (sp.Max(lower, *below) if below else lower), (sp.Min(upper, *above) if above else upper)
 
     def _Deriv(self, node, scope):
         numerator = self.convert(node.numerator, scope)

@@ -47,7 +47,7 @@ def _point_text(counterexample: Counterexample) -> str:
     if point.entries:
         parts.append("entries " + ", ".join(f"{name} = {value}" for name, value in point.entries))
     s0 = "s_0 = 0" if point.s0_zero else "s_0 random"
-    parts.append(f"random network seed {point.seed} ({point.activation}, {s0})")
+    parts.append(f"random network {point.seed} of --seed {point.search_seed} ({point.activation}, {s0})")
     return "; ".join(parts)
 
 
@@ -76,6 +76,8 @@ def counterexample_lines(counterexample: Counterexample) -> list[str]:
 
 
 def _formula(step: StepResult) -> str:
+    if step.lhs is None:
+        return "(not read)"
     text = f"{step.lhs_text} = {step.rhs_text}"
     return text if len(text) <= MAX_FORMULA_CHARS else text[: MAX_FORMULA_CHARS - 1] + "…"
 
@@ -151,7 +153,8 @@ def _counterexample_record(counterexample: Counterexample | None) -> dict | None
             "T": point.T,
             "steps": dict(point.steps),
             "entries": dict(point.entries),
-            "seed": point.seed,
+            "seed": point.search_seed,
+            "network": point.seed,
             "activation": point.activation,
             "s0": "zeros" if point.s0_zero else "random",
         })  # fmt: skip
@@ -167,7 +170,10 @@ def _side(text: str, node, step: StepResult, which: str, activation: str) -> dic
 
     latex = None
     if step.meaning is not None:
-        latex = to_latex(getattr(step.meaning, which), activation)
+        try:
+            latex = to_latex(getattr(step.meaning, which), activation)
+        except (RecursionError, ValueError, TypeError, AttributeError):
+            latex = None  # the re-print is a courtesy: never a traceback instead of the verdict
     return {"source": text, "latex": latex}
 
 

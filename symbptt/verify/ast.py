@@ -102,6 +102,14 @@ class IndexAdd(IndexExpr):
 
 
 @dataclass(frozen=True)
+class IndexExtreme(IndexExpr):
+    """``\\max(1, t-\\tau+1)`` or ``\\min(…)`` as a limit of a sum or product."""
+
+    function: str  # "max" or "min"
+    arguments: tuple[IndexExpr, IndexExpr]
+
+
+@dataclass(frozen=True)
 class IndexPower(IndexExpr):
     """``10^{12}`` in a sum's limit: kept unevaluated, so a huge bound is judged, not computed."""
 
@@ -235,9 +243,11 @@ class Power(Node):
 
 @dataclass(frozen=True)
 class Transpose(Node):
-    """``x^{\\top}``, ``x^\\top``, ``x^{T}``, ``x^T`` (``T`` alone as exponent is a transpose)."""
+    """``x^{\\top}``, ``x^\\top``, ``x^{T}``, ``x^T``; ``letter`` for ``^{T}``, which the semantics
+    reads as a transpose on a vector or matrix and as the power T on a scalar."""
 
     operand: Node
+    letter: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -326,12 +336,26 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A range condition written after the equation: ``t < T`` in ``…, \\quad t < T``.
+
+    ``operator`` is one of ``<``, ``<=``, ``>``, ``>=``, ``!=``; ``1 \\le t \\le T-1`` is two.
+    """
+
+    left: IndexExpr
+    operator: str
+    right: IndexExpr
+
+
+@dataclass(frozen=True)
 class Claim:
-    """``A = B = C``: the sides in order and the spans of the ``=`` signs between them."""
+    """``A = B = C``: the sides in order and the spans of the ``=`` signs between them;
+    ``conditions`` the range written after it (the claim is judged there only)."""
 
     sides: tuple[Node, ...]
     equals: tuple[Span, ...] = field(default=(), compare=False)
     span: Span | None = field(default=None, compare=False, repr=False)
+    conditions: tuple[Condition, ...] = ()
 
     @property
     def lhs(self) -> Node:
@@ -358,15 +382,16 @@ class Chain:
     ``chain.claim.steps[i].line`` (the line of its ``=``).
     """
 
-    claim: Claim
+    claim: Claim | None
     source: str
     environment: str
     line: int
     end_line: int
+    problem: Exception | None = field(default=None, compare=False)  # the ParseError of an unreadable chain
 
     @property
     def steps(self) -> tuple[Step, ...]:
-        return self.claim.steps
+        return self.claim.steps if self.claim is not None else ()
 
 
 EXPRESSION_NODES: tuple[type[Node], ...] = (
@@ -393,5 +418,5 @@ EXPRESSION_NODES: tuple[type[Node], ...] = (
 )
 """Every node type an expression can contain, besides the index expressions."""
 
-INDEX_NODES: tuple[type[IndexExpr], ...] = (IndexName, IndexNumber, IndexAdd, IndexPower)
+INDEX_NODES: tuple[type[IndexExpr], ...] = (IndexName, IndexNumber, IndexAdd, IndexPower, IndexExtreme)
 """Every node type that can stand in a subscript or a sum's limits."""

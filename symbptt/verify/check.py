@@ -8,11 +8,16 @@ For one step ``A = B`` the passes run in this order, each able to decide:
    *undecided: too large*, before anything is expanded;
 3. shapes (:mod:`.shapes`): a side that is not well-formed, or two sides of
    different shapes, is *wrong*, the shapes being the counterexample;
-4. symbolic (:mod:`.symbolic`): an element-level step whose difference
-   simplifies to 0 is *correct*;
-5. numeric (:mod:`.search`): both sides at many random points; a disagreement
-   is *wrong*, with the point and the numbers on both sides as the
-   counterexample; agreement everywhere is *correct (numeric)*.
+4. algebra (:mod:`.algebra`): a claim without network quantities is *proved*
+   by SymPy, or *wrong* at a point found in multi-precision, or *undecided*;
+5. symbolic (:mod:`.symbolic`): an element-level step whose difference
+   simplifies to 0 is *correct (proved)*;
+6. numeric (:mod:`.search`): both sides at many random points (d, n, K across
+   1…8, T across 1…6 and past the largest step written); a disagreement is
+   *wrong*, with the point and the numbers on both sides as the counterexample;
+   agreement everywhere is *correct (checked on numbers)* — unless the sides
+   agree only to about 11 digits somewhere, or a constant is beyond 10^{±8},
+   where float64 cannot settle it: *undecided*.
 
 A chain ``A = B = C`` is checked step by step; its report names its first wrong
 step. Nothing here reads files, prints or exits.
@@ -26,11 +31,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from symbptt.errors import SymbpttError
-from symbptt.verify import ast, ir, limits, parser, search, shapes
+from symbptt.verify import algebra, ast, ir, limits, parser, search, shapes
 from symbptt.verify import evaluate as ev
 from symbptt.verify.semantics import Meaning, MeaningError, TooLarge, meaning
 
 CORRECT, WRONG, UNDECIDED = "correct", "wrong", "undecided"
+NEAR_AGREEMENT = 1e-11
+"""Rounding in the network's float64 arithmetic stays below about 3·10⁻¹³ (relative) on the
+lecture's claims; sides that differ by more, yet within the tolerance, are not called equal."""
 DEFAULT_TIME_LIMIT = 20.0
 
 
@@ -119,22 +127,24 @@ class Report:
 
 
 def _T_values(meaning_: Meaning, options: Options, largest_step: int, written_T: bool) -> list[int]:
+    """The sequence lengths tried: --T when given, else every T from 1 (or the largest step
+    written) to 6 (or two past it). A claim about concrete steps is not taken to end at its
+    last step: δ_2 = Vᵀ(y_2 − e_2) is true only when T = 2, so it is wrong."""
     if options.T is not None:
         if options.T < max(1, largest_step):
             raise MeaningError(f"--T {options.T} is shorter than the step {largest_step} written in the claim")
         return [options.T]
-    free_steps = meaning_.steps - {"T"}
-    if largest_step and not free_steps and not written_T:
-        return [largest_step]  # concrete steps only: the sequence ends at the last one written
-    first = max(2, largest_step)
-    return list(range(first, first + options.settings.T_span))
+    first = max(1, largest_step)
+    return list(range(first, max(options.settings.T_last, first + 2) + 1))
 
 
-def check_step(lhs: ast.Node, rhs: ast.Node, options: Options) -> tuple[Verdict, Meaning | None]:
-    """The verdict on ``lhs = rhs`` (and the meaning, when it could be read)."""
+def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
+               conditions: tuple[ast.Condition, ...] = ()) -> tuple[Verdict, Meaning | None]:  # fmt: skip
+    """The verdict on ``lhs = rhs`` (and the meaning, when it could be read); ``conditions``
+    (a range written after the claim) restrict the points it is judged at."""
     deadline = time.monotonic() + options.time_limit
     try:
-        read = meaning(lhs, rhs)
+        read = meaning(lhs, rhs, conditions)
     except TooLarge as error:
         return Verdict(UNDECIDED, "limits", error.what), None
     except MeaningError as error:
@@ -146,7 +156,7 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options) -> tuple[Verdict,
         if max(Ts) > limits.MAX_STEPS:
             raise TooLarge(f"too large: T = {max(Ts)} (at most {limits.MAX_STEPS} steps are checked)")
         biggest = {name: max(max(getattr(s, name) for s in options.settings.sizes), needs[name]) for name in ("d", "n", "K")}
-        limits.check(read, biggest, max(Ts))
+        limits.check(read, biggest, max(Ts), exact=algebra.is_pure(read))
     except TooLarge as error:
         return Verdict(UNDECIDED, "limits", error.what, notes=notes), read
     except MeaningError as error:
@@ -163,6 +173,10 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options) -> tuple[Verdict,
         return Verdict(WRONG, "shapes", f"the {side} side is not well-formed: {error.what}", example, notes), read
     except shapes.Unsupported as error:
         return Verdict(UNDECIDED, "shapes", f"not checked: {error.what}", notes=notes), read
+    if not shapes.sides_agree(left_shape, right_shape) and _accented_free(read):
+        return Verdict(UNDECIDED, "shapes", f"shapes {left_shape} and {right_shape}, but {_accented_free(read)} "
+                       "is read as a free scalar: if it names a vector or a matrix, it is not one of the "
+                       "lecture's quantities", notes=notes), read  # fmt: skip
     if not shapes.sides_agree(left_shape, right_shape):
         reason = f"shapes {left_shape} and {right_shape}"
         hint = _transpose_hint(read, left_shape, right_shape, Ts, options, deadline, needs)
@@ -175,14 +189,45 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options) -> tuple[Verdict,
         return Verdict(WRONG, "shapes", read.conflicts[0], Counterexample(detail=detail), notes), read
 
     if read.lhs == read.rhs:
-        return Verdict(CORRECT, "symbolic", "both sides are the same expression", notes=notes), read
+        return Verdict(CORRECT, "symbolic", "proved: both sides are the same expression", notes=notes), read
+    if _element_level(left_shape, right_shape) and algebra.is_pure(read):
+        return _algebra(read, options, notes, deadline), read
+    extreme = algebra.extreme_constant(read, options.activation)
+    if extreme:
+        return Verdict(UNDECIDED, "limits", extreme, notes=notes), read
     if _element_level(left_shape, right_shape):
         from symbptt.verify import symbolic  # SymPy: imported only when a step is element-level
 
         model = _symbolic_model(options.activation)
         if symbolic.prove(read, model):
-            return Verdict(CORRECT, "symbolic", "the difference simplifies to 0", notes=notes), read
+            return Verdict(CORRECT, "symbolic", "proved: the difference simplifies to 0", notes=notes), read
     return _numeric(read, Ts, options, deadline, needs, notes), read
+
+
+def _algebra(read: Meaning, options: Options, notes, deadline: float) -> Verdict:
+    """A claim without network quantities: proved by SymPy, or refuted in multi-precision."""
+    from symbptt.verify import algebra_proof, symbolic  # SymPy: only for element-level steps
+
+    if algebra_proof.proved(read, options.activation) or symbolic.prove(read, _symbolic_model(options.activation)):
+        return Verdict(CORRECT, "symbolic", "proved: the difference simplifies to 0 (exact arithmetic, "
+                       "for every size, index and real value of the free variables)", notes=notes)  # fmt: skip
+    found, compared = algebra.counterexample(read, options.activation, options.settings.seed, deadline)
+    if found is not None:
+        detail = algebra.describe(read, *found)
+        return Verdict(WRONG, "numeric", "the two sides differ", Counterexample(detail=detail), notes, compared)
+    return Verdict(UNDECIDED, "symbolic", f"not proved, and no counterexample at {compared} points in "
+                   f"{algebra.WORKING_DIGITS}-digit arithmetic", notes=notes, points=compared)  # fmt: skip
+
+
+def _accented_free(read: Meaning) -> str | None:
+    """An accented name (\\hat{y}, \\tilde{W}), read as a free scalar, that may mean a vector."""
+    from symbptt.verify.semantics import free_latex
+
+    for side in (read.lhs, read.rhs):
+        for item in ir.walk(side):
+            if isinstance(item, ir.Free) and " " in item.name:
+                return free_latex(item.name)
+    return None
 
 
 def _fails(side) -> bool:
@@ -208,7 +253,7 @@ def _symbolic_model(activation: str):
     return _MODELS[activation]
 
 
-def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes) -> Verdict:
+def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes) -> Verdict:  # noqa: C901
     try:
         found = search.search(read, Ts, options.settings, options.activation, options.s0_zero, deadline, needs)
     except shapes.Unsupported as error:
@@ -222,7 +267,7 @@ def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes)
     if found.ill_formed is not None:
         point, message = found.ill_formed
         return Verdict(WRONG, "numeric", f"a quantity does not exist: {message}", Counterexample(point), notes, found.points)
-    if found.not_finite is not None:
+    if found.not_finite is not None and found.points == 0:
         point, left, right = found.not_finite
         return Verdict(UNDECIDED, "numeric", "the values are not finite numbers (a log of a "
                        "non-positive number, a division by 0 or an overflow)", Counterexample(point, left, right),
@@ -230,10 +275,38 @@ def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes)
     if found.points == 0:
         why = f" ({found.skipped})" if found.skipped else ""
         return Verdict(UNDECIDED, "numeric", f"no point where both sides are defined{why}", notes=notes)
+    if found.worst > NEAR_AGREEMENT:
+        point, left, right = found.worst_point
+        digits = max(0, int(-np.log10(found.worst)))
+        return Verdict(UNDECIDED, "numeric", f"the sides agree to only about {digits} digits somewhere: float64 "
+                       "cannot tell a rounding error from a small true difference", Counterexample(point, left, right),
+                       notes, found.points)  # fmt: skip
     ds = sorted({s.d for s in found.sizes})
     T_text = _range_text(sorted(found.Ts))
-    reason = f"equal at {found.points} points (d = {_range_text(ds)}, T = {T_text}, {options.settings.draws} random networks each)"
+    reason = (f"checked on numbers, not proved: equal at {found.points} points (d = {_range_text(ds)}, "
+              f"n = {_range_text(sorted({s.n for s in found.sizes}))}, K = {_range_text(sorted({s.K for s in found.sizes}))}, "
+              f"T = {T_text}, {options.settings.draws} random networks each)")  # fmt: skip
+    where = _where_text(read, found)
+    if where:
+        reason += f"; judged {where}"
     return Verdict(CORRECT, "numeric", reason, notes=notes, points=found.points)
+
+
+def _offset_text(offset: int) -> str:
+    return "T" if offset == 0 else f"T{offset:+d}".replace("-", "−")
+
+
+def _where_text(read: Meaning, found) -> str:
+    """Where a claim about general steps was judged: the steps at which every quantity in it
+    exists (and the range written after it)."""
+    parts = [f"for {name} = {low} … {_offset_text(high)}" for name, (low, high) in sorted(found.step_ranges.items())]
+    if read.conditions:
+        written = ", ".join(f"{left} {_OPERATOR_TEXT[op]} {right}" for left, op, right in read.conditions)
+        parts.append(f"where {written} (as written)")
+    return "; ".join(parts)
+
+
+_OPERATOR_TEXT = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "!=": "≠"}
 
 
 def _range_text(values: list[int]) -> str:
@@ -270,7 +343,7 @@ def _text(source: str, node: ast.Node) -> str:
 def _steps(claim: ast.Claim, source_text: str, options: Options) -> list[StepResult]:
     results = []
     for number, step in enumerate(claim.steps, start=1):
-        verdict, read = check_step(step.lhs, step.rhs, options)
+        verdict, read = check_step(step.lhs, step.rhs, options, claim.conditions)
         results.append(StepResult(
             number, step.equals.line if step.equals else None, step.equals.column if step.equals else None,
             step.lhs, step.rhs, _text(source_text, step.lhs), _text(source_text, step.rhs), verdict, read,
@@ -287,7 +360,10 @@ def verify_claim(text: str, options: Options | None = None) -> Report:
 
 
 def verify_chain(chain: ast.Chain, text: str, filename: str, options: Options) -> ChainResult:
-    """One chain of a document, for a caller that checks chain by chain (on a budget)."""
+    """One chain of a document, for a caller that checks chain by chain (on a budget); a chain
+    that could not be read (``chain.problem``) is one undecided step saying where and why."""
+    if chain.problem is not None:
+        return ChainResult(filename, chain.environment, chain.line, chain.end_line, [_unreadable(chain)])
     return ChainResult(filename, chain.environment, chain.line, chain.end_line, _steps(chain.claim, text, options))
 
 
@@ -295,7 +371,23 @@ def verify_document(text: str, filename: str, options: Options | None = None) ->
     """Check every chain of the ``equation``/``align`` environments of a .tex text."""
     options = options or Options()
     chains = []
-    for chain in parser.extract_claims(text, filename):
-        steps = _steps(chain.claim, text, options)
+    found = parser.extract_claims(text, filename, keep_going=True)
+    readable = [chain for chain in found if chain.problem is None]
+    if found and not readable:
+        raise found[0].problem  # nothing in the file can be read: the first reason, with its position
+    for chain in found:
+        if chain.problem is not None:
+            steps = [_unreadable(chain)]
+        else:
+            steps = _steps(chain.claim, text, options)
         chains.append(ChainResult(filename, chain.environment, chain.line, chain.end_line, steps))
     return Report(filename, chains)
+
+
+def _unreadable(chain: ast.Chain) -> StepResult:
+    """An equation that does not parse: undecided, with where and why; the others still count."""
+    problem = chain.problem
+    where = getattr(problem, "where", None) or f"{chain.source}:{chain.line}"
+    what = getattr(problem, "what", None) or str(problem)
+    verdict = Verdict(UNDECIDED, "syntax", f"cannot read this equation: {where}: {what}")
+    return StepResult(1, chain.line, None, None, None, "", "", verdict)

@@ -52,8 +52,12 @@ class OutOfTime(SymbpttError):
 
 @dataclass(frozen=True)
 class Lazy:
+    """I, the ones vector or 0 before their size is known; ``factor`` scales I and 1
+    (2I is a matrix, never the number 2)."""
+
     kind: str  # "identity", "ones" or "zero"
     size: int | None = None
+    factor: float = 1.0
 
 
 class Val:
@@ -82,9 +86,16 @@ class Env:
         self.deadline = deadline
         self.names = names  # id(node) → the index names it mentions, for the derivative cache
 
-    def inner(self, var: str, value: int) -> Env:
+    def inner(self, var: str, value: int, fixed: bool = True) -> Env:
+        """The environment of a sum's body; ``fixed``: its range does not depend on a free step.
+
+        Only such an index is 'bound' for the domain rule: a quantity missing under a sum
+        whose limits follow a free step (o_i for i = t at t = 0) means that step value is
+        outside the claim's domain, not that the claim is wrong.
+        """
         env = Env(self.net, {**self.bindings, var: value}, self.deadline, self.names)
-        env.bound, env.world = self.bound | {var}, self.world
+        env.bound = self.bound | {var} if fixed else self.bound - {var}
+        env.world = self.world
         return env
 
     def in_world(self, world) -> Env:
@@ -146,9 +157,11 @@ def _materialize(lazy: Lazy, other: np.ndarray) -> np.ndarray:
         size = lazy.size or other.shape[0]
         if other.ndim != 2 or other.shape[0] != other.shape[1] or other.shape[0] != size:
             raise Unsupported(f"I cannot stand next to a {'×'.join(map(str, other.shape))} value", None)
-        return np.eye(size)
+        return lazy.factor * np.eye(size)
     size = lazy.size or other.shape[0]
-    return np.ones((size, 1))
+    if other.ndim != 2 or other.shape[0] != size or other.shape[1] != 1:
+        raise Unsupported(f"the ones vector cannot stand next to a {'×'.join(map(str, other.shape))} value", None)
+    return lazy.factor * np.ones((size, 1))
 
 
 def add(x: Val, y: Val, sign: int = 1) -> Val:
@@ -160,7 +173,8 @@ def add(x: Val, y: Val, sign: int = 1) -> Val:
         size = x.v.size or y.v.size
         if size is None:
             raise Unsupported("the size of I (or of 1) cannot be told here; write I_d", None)
-        x = Val(_materialize(Lazy(x.v.kind, size), np.eye(size)))
+        shape = (size, size) if x.v.kind == "identity" else (size, 1)
+        x = Val(_materialize(Lazy(x.v.kind, size, x.v.factor), np.zeros(shape)))
     if isinstance(x.v, Lazy):
         x = Val(_materialize(x.v, y.v))
     if isinstance(y.v, Lazy):
@@ -180,8 +194,18 @@ def scale(x: Val, factor: float) -> Val:
     if isinstance(x.v, Lazy):
         if x.v.kind == "zero":
             return x
-        raise Unsupported("a multiple of I is only checked next to a matrix", None)
+        return Val(Lazy(x.v.kind, x.v.size, x.v.factor * factor))
     return Val(x.v * factor, None if x.t is None else x.t * factor)
+
+
+def _ones_for(lazy: Lazy, other: np.ndarray, left: bool) -> np.ndarray:
+    """The ones vector in a product: a column whose length the neighbour fixes (1ᵀ is handled by
+    the transpose); a scalar neighbour leaves the length open."""
+    if lazy.size is not None:
+        return lazy.factor * np.ones((lazy.size, 1))
+    if left or other.ndim == 0:  # 1 a: the column's length is not fixed by what follows it
+        raise Unsupported("the size of the ones vector cannot be told here; write \\mathbf{1}_d", None)
+    return lazy.factor * np.ones((other.shape[-1], 1))
 
 
 def _normalize(v: np.ndarray, t):
@@ -196,13 +220,26 @@ def _normalize(v: np.ndarray, t):
 
 
 def mul(x: Val, y: Val) -> Val:
+    for a in (x, y):
+        if isinstance(a.v, Lazy) and a.v.kind == "zero":
+            return a
+    if isinstance(x.v, Lazy) and isinstance(y.v, Lazy):
+        if x.v.kind == y.v.kind == "identity":
+            if x.v.size and y.v.size and x.v.size != y.v.size:
+                raise Unsupported("identities of different sizes cannot be multiplied", None)
+            return Val(Lazy("identity", x.v.size or y.v.size, x.v.factor * y.v.factor))
+        raise Unsupported("a product of the ones vector with I or 1 is not checked here; write its size", None)
     for a, b in ((x, y), (y, x)):
-        if isinstance(a.v, Lazy):
-            if a.v.kind == "identity":
-                return b
-            if a.v.kind == "zero":
-                return a
-            raise Unsupported("a product with the ones vector 1 is not checked", None)
+        if isinstance(a.v, Lazy) and a.v.kind == "identity":
+            if b.v.ndim == 0:  # λ I: a multiple of I, still a matrix
+                if b.t is not None:
+                    raise Unsupported("the derivative of a multiple of I is not checked", None)
+                return Val(Lazy("identity", a.v.size, a.v.factor * float(b.v)))
+            return scale(b, a.v.factor)
+    if isinstance(x.v, Lazy):  # the ones vector: a column, sized by its neighbour
+        x = Val(_ones_for(x.v, y.v, left=True))
+    if isinstance(y.v, Lazy):
+        y = Val(_ones_for(y.v, x.v, left=False))
     xv, yv = x.v, y.v
     if xv.ndim == 0 or yv.ndim == 0:
         value = xv * yv
@@ -227,7 +264,7 @@ def hadamard(x: Val, y: Val) -> Val:
     for a, b in ((x, y), (y, x)):
         if isinstance(a.v, Lazy):
             if a.v.kind == "ones":
-                return b
+                return scale(b, a.v.factor) if a.v.factor != 1.0 else b
             if a.v.kind == "zero":
                 return a
             if isinstance(b.v, Lazy):
@@ -287,7 +324,7 @@ def _quantity(node: ir.Quantity, env: Env) -> Val:
     net, world, name = env.net, env.world, node.name
     step = None
     if node.step is not None:
-        step = step_value(node.step, name, env, first=0 if name == "s" else 1)
+        step = step_value(node.step, name, env, first=ir.FIRST_STEP.get(name, 1))  # s_0 and δ_0 = ∇_{s_0} L exist
     if name in ir.VECTORS:
         value, tangent = net.vector(name, step), world.tangent(name, step) if world else None
     elif name in ir.PARAMETERS:
@@ -377,7 +414,9 @@ def _transpose(node: ir.Transpose, env: Env) -> Val:
     inner = evaluate(node.operand, env)
     if isinstance(inner.v, Lazy):
         if inner.v.kind == "ones":
-            raise Unsupported("the transposed ones vector is not checked", None)
+            if inner.v.size is None:
+                raise Unsupported("the size of the transposed ones vector cannot be told; write \\mathbf{1}_d^{\\top}", None)
+            return Val(inner.v.factor * np.ones((1, inner.v.size)))
         return inner
     if inner.v.ndim == 0:
         return inner
@@ -396,7 +435,9 @@ def _apply(node: ir.Apply, env: Env) -> Val:
 def _diag(node: ir.Diag, env: Env) -> Val:
     inner = evaluate(node.operand, env)
     if isinstance(inner.v, Lazy):
-        raise Unsupported("diag of 1 is not checked", None)
+        if inner.v.kind == "ones":  # diag(1) = I, of the ones vector's size
+            return Val(Lazy("identity", inner.v.size, inner.v.factor))
+        raise Unsupported("diag of I or of an empty sum is not checked", None)
     value = np.diagflat(inner.v)
     tangent = None
     if inner.t is not None:
@@ -420,14 +461,39 @@ def _entry_of(node: ir.Entry, env: Env) -> Val:
     if isinstance(inner.v, Lazy):
         if inner.v.kind == "identity" and len(node.indices) == 2:
             first, second = (index_value(i, env) for i in node.indices)
-            return Val(np.array(1.0 if first == second else 0.0))
+            return Val(np.array(inner.v.factor if first == second else 0.0))
         raise Unsupported("an entry of 1 or of an empty sum is not checked", None)
+    inner = _with_static_shape(node.operand, inner, env)
     axes = [axis for axis, size in enumerate(inner.v.shape) if size != 1 or inner.v.ndim == 1]
+    static = env.names.get(("static dims", id(node.operand)))
+    if static is not None and len(static) == inner.v.ndim:  # at size 1 the written shape says which axes count
+        axes = [axis for axis, dim in enumerate(static) if dim != 1]
     position = [0] * inner.v.ndim
     for axis, index in zip(axes, node.indices, strict=True):
         position[axis] = _entry(index, inner.v.shape[axis], "the bracket", env)
     position = tuple(position)
     return Val(inner.v[position], None if inner.t is None else inner.t[(slice(None), *position)])
+
+
+def _with_static_shape(operand: ir.Node, value: Val, env: Env) -> Val:
+    """A value in its written shape: at d = 1 a 1×d row times a column became a scalar."""
+    key = ("static dims", id(operand))
+    if key not in env.names:
+        from symbptt.verify.shapes import ARRAY, shape_of
+
+        try:
+            shape = shape_of(operand)
+            env.names[key] = shape.dims if shape.kind == ARRAY else None
+        except SymbpttError:
+            env.names[key] = None
+    dims = env.names[key]
+    if dims is None or value.v.ndim == len(dims):
+        return value
+    concrete = tuple(1 if dim == 1 else env.net.sizes.of(dim) for dim in dims)
+    if int(np.prod(concrete)) != value.v.size:
+        return value
+    tangent = None if value.t is None else value.t.reshape((value.t.shape[0], *concrete))
+    return Val(value.v.reshape(concrete), tangent)
 
 
 def _limits(node: ir.Sum | ir.Prod, env: Env) -> range:
@@ -438,23 +504,52 @@ def _limits(node: ir.Sum | ir.Prod, env: Env) -> range:
         return range(0)
     if upper - lower + 1 > MAX_SUM_TERMS:
         raise Unsupported(f"too large: {upper - lower + 1} terms in one sum", None)
+    if node.bounds:  # max(a, b) / min(a, b) limits: only the values inside every bound
+        limits = [(side, bound.value(env.bindings)) for side, bound in node.bounds]
+        return [v for v in range(lower, upper + 1) if all(v >= b if side == ">=" else v <= b for side, b in limits)]
     return range(lower, upper + 1)
+
+
+def _fixed(node: ir.Sum | ir.Prod, env: Env) -> bool:
+    """Do the limits depend only on sizes, T and indices of fixed range?"""
+    names = node.lower.names | node.upper.names
+    for _, bound in node.bounds:
+        names |= bound.names
+    return not (names - env.bound - _SIZE_NAMES)
+
+
+_SIZE_NAMES = frozenset(ir.DIMENSION_NAMES)
 
 
 def _sum(node: ir.Sum, env: Env) -> Val:
     result = ZERO
     for value in _limits(node, env):
         _check_time(env)
-        result = add(result, evaluate(node.body, env.inner(node.var, value)))
+        result = add(result, evaluate(node.body, env.inner(node.var, value, _fixed(node, env))))
     return result
 
 
 def _prod(node: ir.Prod, env: Env) -> Val:
-    result = Val(Lazy("identity"))
-    for value in reversed(_limits(node, env)):  # the largest index stands on the left
+    values = _limits(node, env)
+    if not values:  # the empty product: 1 for scalar factors, I for square matrices
+        return Val(np.array(1.0)) if _scalar_body(node, env) else Val(Lazy("identity"))
+    result = None
+    for value in reversed(values):  # the largest index stands on the left
         _check_time(env)
-        result = mul(result, evaluate(node.body, env.inner(node.var, value)))
+        factor = evaluate(node.body, env.inner(node.var, value, _fixed(node, env)))
+        result = factor if result is None else mul(result, factor)
     return result
+
+
+def _scalar_body(node: ir.Prod, env: Env) -> bool:
+    """Are the factors of a product over a range scalars (its shape, once per node)?"""
+    key = ("scalar body", id(node))
+    if key not in env.names:
+        from symbptt.verify.shapes import NUMBER, shape_of
+
+        shape = shape_of(node.body)
+        env.names[key] = shape.kind == NUMBER or shape.is_scalar
+    return env.names[key]
 
 
 def _check_time(env: Env) -> None:
@@ -471,7 +566,7 @@ def _variable(den, env: Env) -> tuple[tuple, int | None]:
     if isinstance(den, ir.Free):
         return ("free", den.name, tuple(index_value(i, env) for i in den.indices)), None
     if den.step is not None:
-        var = (den.name, step_value(den.step, den.name, env, first=0 if den.name == "s" else 1))
+        var = (den.name, step_value(den.step, den.name, env, first=ir.FIRST_STEP.get(den.name, 1)))
     else:
         var = (den.name,)
     if not den.entry:
@@ -483,24 +578,38 @@ def _variable(den, env: Env) -> tuple[tuple, int | None]:
     return var, flat
 
 
-def _held_before(numerator: ir.Node, env: Env) -> int:
-    """k* of a step-local derivative: the states before it are held fixed.
+def _held_before(node: ir.Deriv, env: Env) -> int:
+    """k* of a step-local derivative: the states of the steps before k* are held fixed.
 
-    A single state s_k is differentiated through s_k = σ(a_k) with s_{k−1} held;
-    in any other numerator the states written in it are held too (the lecture's
-    ∂/∂W_{qr} (Σ_i W_{pi} s_{k-1,i}) treats s_{k−1} as a constant).
+    ∂⁺ (written) differentiates the quantities of one step k, whatever the numerator
+    (s_k, 2 s_{kp}, o_t, (s_{kp})², λ s_k): k* = k, and a numerator mixing steps is
+    not checked. A plain ∂ read step-locally (∂s_{kp}/∂W_{qr}, the lecture's reading)
+    holds the states before its latest step; the lecture's ∂/∂W_{qr}(Σ_i W_{pi} s_{k-1,i})
+    with nothing of step k in it is ambiguous (is s_{k-1} held?) and not checked.
     """
-    if isinstance(numerator, ir.Quantity) and numerator.name == "s" and numerator.step is not None:
-        return numerator.step.value(env.bindings)
-    held = 0
+    numerator = node.numerator
+    found: list[tuple[int, str, ir.Lin]] = []
     for item in ir.walk(numerator):
         if isinstance(item, ir.Quantity) and item.step is not None:
             try:
-                step = item.step.value(env.bindings)
+                found.append((item.step.value(env.bindings), item.name, item.step))
             except KeyError:
                 raise Unsupported("a step-local derivative of a sum over steps is not checked", None) from None
-            held = max(held, step + 1 if item.name == "s" else step)
-    return held
+    if not found:
+        return 0
+    if node.explicit:
+        if len({lin for _, _, lin in found}) > 1:
+            raise Unsupported("∂⁺ of quantities of different steps is not checked: write one step's "
+                              "quantities inside ∂⁺", None)  # fmt: skip
+        return found[0][0]
+    latest = max(step for step, _, _ in found)
+    single = isinstance(numerator, ir.Quantity)
+    if not single and all(name == "s" for step, name, _ in found if step == latest):
+        names = {item.name for item in ir.walk(numerator) if isinstance(item, ir.Quantity)}
+        if names & set(ir.PARAMETERS) and node.denominator.name in ("W", "U", "b"):  # the states depend on it
+            raise Unsupported("it is not clear which states ∂ holds fixed here: write ∂⁺ (the states "
+                              "before the numerator's step held) or differentiate a_{kp}", None)  # fmt: skip
+    return latest
 
 
 def _deriv(node: ir.Deriv, env: Env) -> Val:
@@ -515,40 +624,33 @@ def _deriv(node: ir.Deriv, env: Env) -> Val:
         return cached
     den = node.denominator
     numerator = node.numerator
-    if (
-        isinstance(numerator, ir.Quantity) and numerator.step is not None
-        and isinstance(den, ir.Quantity) and den.step is not None
-        and (numerator.step.names | den.step.names)  # ∂s_1/∂s_2 as written is simply 0
-        and not ((numerator.step.names | den.step.names) & env.bound)
-        and numerator.step.value(env.bindings) < den.step.value(env.bindings)
-    ):  # fmt: skip
-        raise DomainSkip(f"∂{numerator.name}_{{{numerator.step}}}/∂{den.name}_{{{den.step}}} "
-                         "is only written for a later step by an earlier one", steps_only=True)  # fmt: skip
     var, pick = _variable(den, env)
-    hold = None if node.mode == "total" else _held_before(numerator, env)
+    hold = None if node.mode == "total" else _held_before(node, env)
     world = env.net.world(var, hold)
     result = evaluate(numerator, env.in_world(world))
     if isinstance(result.v, Lazy):
         raise Unsupported("the derivative of I, 1 or an empty sum is not checked", None)
-    value = _layout(result, world.size, env.net.shape_of_variable(var), pick)
+    value = _layout(result, world.size, env.net.shape_of_variable(var), pick, var[0] in ("W", "U", "V"))
     out = Val(value)
     env.net.derivatives[key] = out
     return out
 
 
-def _layout(result: Val, size: int, var_shape: tuple[int, ...], pick: int | None) -> np.ndarray:
-    """Arrange the tangents as the lecture's derivative: rows, Jacobians, matrices, tensors."""
+def _layout(result: Val, size: int, var_shape: tuple[int, ...], pick: int | None, matrix: bool = False) -> np.ndarray:
+    """Arrange the tangents as the lecture's derivative: rows, Jacobians, matrices, tensors.
+    ``matrix``: the variable is W, U or V, a matrix even when one of its sizes is 1."""
     num_shape = result.v.shape
+    column = var_shape and var_shape[1] == 1 and not matrix
     tangent = result.t if result.t is not None else np.zeros((size, *num_shape))
     if pick is not None:
         return tangent[pick]
     if not var_shape:
         return tangent.reshape(num_shape)
     if not num_shape:
-        return tangent.reshape(1, var_shape[0]) if var_shape[1] == 1 else tangent.reshape(var_shape)
+        return tangent.reshape(1, var_shape[0]) if column else tangent.reshape(var_shape)
     if len(num_shape) == 2 and num_shape[1] == 1:
         columns = tangent[:, :, 0].T  # (num, size)
-        return columns if var_shape[1] == 1 else columns.reshape(num_shape[0], *var_shape)
+        return columns if column else columns.reshape(num_shape[0], *var_shape)
     raise Unsupported("only scalars and columns are differentiated", None)
 
 

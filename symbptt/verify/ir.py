@@ -19,13 +19,14 @@ from fractions import Fraction
 from symbptt.verify.ast import Span
 
 # The model's quantities: per-step vectors, parameters, the loss, the Jacobian J_k
-# and the back-propagated error δ_k. Their shapes and index slots live in .shapes.
+# and the back-propagated error δ_k — the one symbol table of verify (semantics, shapes,
+# the network and the limits read it; a model spec would replace it here).
 VECTORS = ("s", "a", "x", "o", "y", "e")
 PARAMETERS = ("W", "U", "V", "b", "c")
 DIMENSION_NAMES = ("d", "n", "K", "T")
 VECTOR_SIZE = {"s": "d", "a": "d", "x": "n", "o": "K", "y": "K", "e": "K", "delta": "d"}
 PARAMETER_SIZE = {"W": ("d", "d"), "U": ("d", "n"), "V": ("K", "d"), "b": ("d",), "c": ("K",)}
-FIRST_STEP = {"s": 0}  # s_0 exists (the given start state); every other quantity starts at 1
+FIRST_STEP = {"s": 0, "delta": 0}  # s_0 exists (the given start state), so does δ_0; the others start at 1
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,10 @@ class Pow(Node):
 
 @dataclass(frozen=True)
 class Transpose(Node):
+    """ᵀ; ``letter``: written ^{T}, to be read by the operand's shape (see semantics)."""
+
     operand: Node
+    letter: bool = field(default=False, compare=False)
 
 
 FUNCTIONS = ("act", "tanh", "exp", "log")
@@ -216,22 +220,27 @@ class Softmax(Node):
 
 @dataclass(frozen=True)
 class Sum(Node):
-    """Σ_{var=lower}^{upper} body (limits filled in from the index's range when implied)."""
+    """Σ_{var=lower}^{upper} body (limits filled in from the index's range when implied);
+    ``bounds`` are further limits of var, ``(">=", b)`` or ``("<=", b)``: a limit written
+    max(a, b) is ``lower`` a and the bound var ≥ b (only values inside both are summed)."""
 
     var: str
     lower: Lin
     upper: Lin
     body: Node
+    bounds: tuple[tuple[str, Lin], ...] = ()
 
 
 @dataclass(frozen=True)
 class Prod(Node):
-    """Π_{var=lower}^{upper} body, the largest var on the left (the chain rule's order)."""
+    """Π_{var=lower}^{upper} body, the largest var on the left (the chain rule's order);
+    ``bounds`` as for :class:`Sum`."""
 
     var: str
     lower: Lin
     upper: Lin
     body: Node
+    bounds: tuple[tuple[str, Lin], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -337,6 +346,8 @@ def index_names(node: Node) -> frozenset[str]:
             names |= item.first.names | item.second.names
         elif isinstance(item, Sum | Prod):
             names |= item.lower.names | item.upper.names | {item.var}
+            for _, bound in item.bounds:
+                names |= bound.names
         elif isinstance(item, Identity | Ones) and item.size:
             names.add(item.size)
     return frozenset(names)

@@ -44,7 +44,7 @@ def _smallest(lin: ir.Lin, bounds: dict[str, tuple[int, int]]) -> int:
     return total
 
 
-def work(node: ir.Node, bounds: dict[str, tuple[int, int]]) -> int:
+def work(node: ir.Node, bounds: dict[str, tuple[int, int]], exact: bool = False) -> int:
     """An upper bound on the node evaluations of ``node``; ``bounds`` gives each index's range."""
     if isinstance(node, ir.Sum | ir.Prod):
         low, high = _smallest(node.lower, bounds), _largest(node.upper, bounds)
@@ -55,11 +55,11 @@ def work(node: ir.Node, bounds: dict[str, tuple[int, int]]) -> int:
                 f"{node.var} from {node.lower} to {node.upper} can have {count} terms "
                 f"(at most {MAX_WORK} are evaluated)"
             )
-        inner = work(node.body, {**bounds, node.var: (low, max(low, high))})
+        inner = work(node.body, {**bounds, node.var: (low, max(low, high))}, exact)
         return 1 + count * inner
     if isinstance(node, ir.Pow):
-        _check_power(node)
-    return 1 + sum(work(child, bounds) for child in ir.children(node))
+        _check_power(node, exact)
+    return 1 + sum(work(child, bounds, exact) for child in ir.children(node))
 
 
 def _magnitude(node: ir.Node) -> float | None:
@@ -94,17 +94,18 @@ def _constant(node: ir.Node) -> Fraction | None:
     return None
 
 
-def _check_power(node: ir.Pow) -> None:
+def _check_power(node: ir.Pow, exact: bool = False) -> None:
+    """``exact``: the claim is computed in multi-precision, where 10^{-400} is no underflow."""
     exponent = _constant(node.exponent)
     if exponent is not None and abs(exponent) > 10**4:
         raise TooLarge(f"too large: the exponent {float(exponent):.3g}")
     size = _magnitude(node)
-    if size is not None and abs(size) > MAX_LOG10:
+    if size is not None and abs(size) > MAX_LOG10 and not exact:
         raise TooLarge(f"too large: a number of about 10^{size:.3g}")
 
 
-def check(meaning, sizes: dict[str, int], largest_T: int) -> None:
-    """Raise TooLarge if either side of ``meaning`` is beyond the limits."""
+def check(meaning, sizes: dict[str, int], largest_T: int, exact: bool = False) -> None:
+    """Raise TooLarge if either side of ``meaning`` is beyond the limits (``exact``: see _check_power)."""
     bounds: dict[str, tuple[int, int]] = {name: (0, largest_T) for name in meaning.steps}
     bounds.update({name: (1, sizes[size]) for name, size in meaning.entries.items()})
     bounds.update({name: (value, value) for name, value in sizes.items()})
@@ -112,8 +113,8 @@ def check(meaning, sizes: dict[str, int], largest_T: int) -> None:
     for side in (meaning.lhs, meaning.rhs):
         for node in ir.walk(side):
             if isinstance(node, ir.Pow):
-                _check_power(node)
-        if work(side, bounds) > MAX_WORK:
+                _check_power(node, exact)
+        if work(side, bounds, exact) > MAX_WORK:
             raise TooLarge(f"too large: evaluating one side takes more than {MAX_WORK} steps")
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from symbptt import oracle as reference
+from symbptt.verify import ir
 
 # --------------------------------------------------------------------------- activations
 
@@ -73,7 +74,7 @@ class Sizes:
         return {"d": self.d, "n": self.n, "K": self.K}[name]
 
 
-VECTOR_SIZE = {"s": "d", "a": "d", "x": "n", "o": "K", "y": "K", "e": "K"}
+VECTOR_SIZE = ir.VECTOR_SIZE  # the model's symbol table lives in one place, .ir
 
 
 class Network:
@@ -138,11 +139,12 @@ class Network:
         return self.labels[step]
 
     def free_value(self, name: str, indices: tuple[int, ...]) -> float:
-        """A free variable's value in this draw: random, fixed per name and index values."""
+        """A free variable's value in this draw: random (either sign), fixed per name and index values."""
         key = (name, indices)
         if key not in self._free:
             mixed = np.random.SeedSequence([self.seed, *name.encode("utf-8"), *[i + 1000 for i in indices]])
-            self._free[key] = float(np.random.default_rng(mixed).uniform(0.5, 1.5))
+            rng = np.random.default_rng(mixed)  # both signs, magnitudes 0.1 … 10
+            self._free[key] = float((1 if rng.random() < 0.5 else -1) * 10 ** rng.uniform(-1, 1))
         return self._free[key]
 
     def shape_of_variable(self, var: tuple) -> tuple[int, ...]:

@@ -33,7 +33,7 @@ import bisect
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 import lark
@@ -66,8 +66,9 @@ MATRIX_BASES = frozenset("WUV")
 COMMANDS_UNDERSTOOD = (
     r"\frac, \dfrac, \tfrac, \partial, \partial^{+}, \sum, \prod, \sigma, \tanh, \exp, \log, "
     r"\ln, \operatorname{diag}, \cdot, \times, \odot, \top, \prime, \mathbf, \mathrm, "
-    r"\boldsymbol, \mathcal, \hat, \nabla, \circ, \left, \right, \bigl, \bigr, Greek letters, "
-    r"\ell, spacing \, \; \quad \displaystyle"
+    r"\boldsymbol, \mathcal, \mathbb, \text, \textrm, \hat, \tilde, \bar, \sqrt, \nabla, \circ, "
+    r"\max, \min (in limits), \left, \right, \bigl, \bigr, Greek letters, \ell, spacing \, \; \quad "
+    r"\displaystyle"
 )
 
 _FUNCTION_COMMANDS = {"SIGMA": "sigma", "TANH": "tanh", "EXP": "exp", "LOG": "log", "LN": "log"}
@@ -146,13 +147,17 @@ class _TokenGuard(PostLex):
         for token in stream:
             if token.type in self.always_accept and token.rstrip() in _SIZE_COMMANDS:
                 raise _Problem(
-                    f"'{token}' must be followed by a delimiter ( ) [ ]", token.start_pos
-                )
-            if token.type in self.always_accept:
-                raise _Problem(
-                    f"unexpected '{token}' (commands understood: {COMMANDS_UNDERSTOOD})",
+                    f"'{token}' must be followed by a delimiter ( ) [ ] (evaluation bars "
+                    "\\Big|_{…} are not checked: substitute the value into the claim)",
                     token.start_pos,
                 )
+            if token.type in self.always_accept:
+                hint = _COMMAND_HINTS.get(str(token).rstrip())
+                raise _Problem(
+                    f"unexpected '{token}' ({hint})" if hint else
+                    f"unexpected '{token}' (commands understood: {COMMANDS_UNDERSTOOD})",
+                    token.start_pos,
+                )  # fmt: skip
             if token.type == "NUMBER" and sum(ch.isdigit() for ch in token) > MAX_NUMBER_DIGITS:
                 raise _Problem(
                     f"too large: a number with more than {MAX_NUMBER_DIGITS} digits",
@@ -295,6 +300,8 @@ class _AstBuilder(Transformer_NonRecursive):
             return token
         if token.type == "ELL":
             return ast.IndexName("ell", span=self._token_span(token))
+        if token.type == "INDEX_TAU":
+            return ast.IndexName("tau", span=self._token_span(token))
         if token.type == "NUMBER":
             if not token.isdigit():
                 raise _Problem(f"an index must be an integer, not '{token}'", token.start_pos)
@@ -335,6 +342,10 @@ class _AstBuilder(Transformer_NonRecursive):
             item = items[0]
             if not item.operators and len(item.runs[0].atoms) > 1:
                 atoms = item.runs[0].atoms
+                labels = [a for a in atoms if isinstance(a, ast.IndexName) and a.name == "ell" and a.indices]
+                if labels and len(atoms) == 2 and atoms[-1] is labels[0] and isinstance(atoms[0], ast.IndexName) \
+                        and len(atoms[0].name) == 1 and not atoms[0].indices:  # y_{t\ell_t}: step t, class ℓ_t
+                    return tuple(atoms)
                 letters = [a.name for a in atoms if isinstance(a, ast.IndexName) and not a.indices]
                 single = len(letters) == len(atoms) and all(len(n) == 1 for n in letters)
                 if single and (
@@ -422,13 +433,22 @@ class _AstBuilder(Transformer_NonRecursive):
 
     def lower_limit(self, meta, children):
         index = str(children[0])
-        value = self._item_to_index(children[2]) if len(children) == 3 else None
+        value = None
+        if len(children) == 3:
+            value = children[2] if isinstance(children[2], ast.IndexExtreme) else self._item_to_index(children[2])
         return _Lower(index, value)
+
+    def limit_extreme(self, meta, children):
+        function = str(children[0])[1:]
+        arguments = tuple(self._item_to_index(c) for c in children if isinstance(c, _IndexItem | ast.IndexExpr))
+        return ast.IndexExtreme(function, arguments, span=self._span(meta))
 
     def upper_limit(self, meta, children):
         (child,) = children
         if isinstance(child, Token):
             return _Upper(self._index_atom(self._single_unbraced(child, "^")))
+        if isinstance(child, ast.IndexExtreme):
+            return _Upper(child)
         return _Upper(self._item_to_index(child))
 
     # -- factors ------------------------------------------------------------
@@ -441,7 +461,7 @@ class _AstBuilder(Transformer_NonRecursive):
         span = self._span(meta)
         exponent = superscript.exponent
         if exponent is _TRANSPOSE or exponent == ast.Symbol("T"):
-            return ast.Transpose(base, span=span)
+            return ast.Transpose(base, exponent is not _TRANSPOSE, span=span)
         return ast.Power(base, exponent, span=span)
 
     def superscript(self, meta, children):
@@ -477,11 +497,37 @@ class _AstBuilder(Transformer_NonRecursive):
         return _Name(str(child))
 
     def accented(self, meta, children):
+        accent = str(children[0])[1:]  # hat, tilde, bar
         child = children[1]
         name = child if isinstance(child, _Name) else _Name(str(child))
         if name.accent or name.is_number:
-            raise _Problem("only a letter can carry \\hat", meta.start_pos)
-        return _Name(name.name, accent="hat")
+            raise _Problem(f"only a letter can carry \\{accent}", meta.start_pos)
+        return _Name(name.name, accent=accent)
+
+    def square_root(self, meta, children):
+        return ast.Power(children[1], ast.Fraction(ast.Number("1"), ast.Number("2")), span=self._span(meta))
+
+    def indicator(self, meta, children):
+        """1_{i = ℓ_t} or [i = ℓ_t]: 1 when the two sides are equal, the Kronecker delta δ_{i,ℓ_t}."""
+        (token,) = children
+        text = str(token)
+        inside = text[text.index("{", text.index("_")) + 1 : -1] if text.startswith("\\") else text[1:-1]
+        left_text, right_text = (part.strip() for part in inside.split("=", 1))
+        return ast.KroneckerDelta(self._indicator_side(left_text, token), self._indicator_side(right_text, token),
+                                  span=self._span(meta))  # fmt: skip
+
+    def _indicator_side(self, text: str, token: Token) -> ast.IndexExpr:
+        if re.fullmatch(r"[A-Za-z]", text):
+            return ast.IndexName(text)
+        if re.fullmatch(r"[0-9]+", text):
+            return ast.IndexNumber(int(text))
+        ell = re.fullmatch(r"\\ell\s*_\s*(?:\{\s*([A-Za-z0-9+\- ]+?)\s*\}|([A-Za-z0-9]))", text)
+        if ell:
+            step = _condition_term(ell.group(1) or ell.group(2))
+            if step is not None:
+                return ast.IndexName("ell", (step,))
+        raise _Problem(f"cannot read '{text}' in the indicator: write 1_{{i = \\ell_t}} with an index "
+                       "and a class", token.start_pos)  # fmt: skip
 
     def symbol(self, meta, children):
         name = children[0] if isinstance(children[0], _Name) else _Name(str(children[0]))
@@ -670,8 +716,52 @@ def _hint_for_character(char: str) -> str:
         "&": " (alignment markers '&' are only read inside align environments)",
         "$": " (give the formula without $ delimiters)",
         "\\": " (a lone backslash)",
+        "/": " (write a fraction as \\frac{a}{b}, a derivative as \\frac{\\partial L}{\\partial W})",
+        "*": " (write a product as a b, a \\cdot b, or a \\odot b element by element)",
+        ":": " (slices such as W_{i,:} are not read: write the entries W_{ij}, or the whole matrix)",
+        "|": " (absolute values, norms and evaluation bars |_{…} are not checked)",
     }
     return hints.get(char, "")
+
+
+# How to write what is refused, by the command or token that stops the parser.
+_COMMAND_HINTS = {
+    "\\cdots": "an ellipsis cannot be checked: write the sum with \\sum, or every term",
+    "\\ldots": "an ellipsis cannot be checked: write the sum with \\sum, or every term",
+    "\\dots": "an ellipsis cannot be checked: write the sum with \\sum, or every term",
+    "\\vdots": "an ellipsis cannot be checked",
+    "\\|": "norms are not checked",
+    "\\Vert": "norms are not checked",
+    "\\lVert": "norms are not checked",
+    "\\rVert": "norms are not checked",
+    "\\lvert": "absolute values are not checked",
+    "\\vert": "absolute values are not checked",
+    "\\mid": "evaluation bars are not checked: substitute the value into the claim",
+    "\\approx": "only = is checked",
+    "\\neq": "only = is checked",
+    "\\in": "only = is checked; write a range after the claim as ', \\quad 1 \\le t \\le T'",
+    "\\mathbb": "\\mathbb is read around 1 (an indicator) and around letters",
+    "\\text": "\\text is read around a name or a function word (\\text{diag})",
+    "\\operatorname": "\\operatorname is read around diag, softmax, exp, log and tanh",
+    "\\nabla": "write \\nabla_{x} f with the variable as a subscript",
+}
+
+
+def _token_hint(fragment: str, offset: int, token: str) -> str:
+    """How to write what stopped the parser at ``token`` (empty when there is nothing to say)."""
+    before = fragment[:offset].rstrip()
+    if token == "\\partial":
+        return " (write a derivative as \\frac{\\partial L}{\\partial W}; ∂L/∂W with a slash is not read)"
+    if token == "'" and before[-1:].isalpha():
+        return (" (a prime is read on \\sigma' and \\tanh' only: write \\sigma'(a_{kp}) for the activation's "
+                "derivative)")  # fmt: skip
+    if token == "-" and before.endswith(("\\sigma^{", "\\tanh^{")):
+        return " (the inverse σ^{-1} is not checked; σ', σ^{\\prime} and powers σ^{2} are)"
+    if token.isdigit() and before.endswith(("\\partial^", "\\partial^{")):
+        return " (second derivatives are not checked)"
+    if token == "\\sum" and before.endswith("}") and "\\partial" in before:
+        return " (write the operator's argument in parentheses: \\frac{\\partial}{\\partial x}\\left(\\sum_p …\\right))"
+    return ""
 
 
 def _check_limits(text: str, start: int, end: int) -> None:
@@ -738,6 +828,8 @@ def _parse_fragment(source: SourceText, start: int, end: int, rule: str) -> ast.
         else:
             offset, shown = token.start_pos, f"'{token}'"
         message = f"unexpected {shown} (expected {_describe_expected(error.expected)})"
+        if token.type != "$END":
+            message += _token_hint(fragment, offset, str(token))
         if token.type == "EQUALS" and rule == "expression":
             message = "unexpected '=' ('=' may only stand between the sides of a claim)"
         raise ParseError(message, source.where(start + offset)) from None
@@ -762,10 +854,13 @@ def parse_claim(text: str, source: str = "claim") -> ast.Claim:
         return _parse_fragment(SourceText(text, source), 0, len(text), "claim")
     chars = list(text)
     rows = _split_rows(text, chars, 0, len(text))
+    conditions: tuple[ast.Condition, ...] = ()
     for row in rows:
         _blank_final_punctuation(chars, row)
         _blank_trailing_note(chars, row)
         _blank_final_punctuation(chars, row)
+        conditions += _take_condition(chars, row)
+        _square_sizes(chars, row)
     blanked = "".join(chars)
     where = SourceText(blanked, source)
     groups = _group_rows(rows, blanked, where)
@@ -774,7 +869,8 @@ def parse_claim(text: str, source: str = "claim") -> ast.Claim:
     if len(groups) != 1:
         position = groups[0][-1].end if len(groups) > 1 else 0  # the \\ that starts a second one
         raise ParseError("a claim is one equation or one chain A = B = C", where.where(position))
-    return _parse_fragment(where, groups[0][0].start, groups[0][-1].end, "claim")
+    claim = _parse_fragment(where, groups[0][0].start, groups[0][-1].end, "claim")
+    return replace(claim, conditions=conditions) if conditions else claim
 
 
 # --------------------------------------------------------------------------
@@ -934,6 +1030,71 @@ def _blank_trailing_note(chars: list[str], row: _Row) -> None:
         _blank(chars, row.start + match.start(), row.start + match.end())
 
 
+# A range condition ending a row: ", \quad 1 \le t \le T-1", "\quad t < T", ", t > k" (a comma or
+# \quad before it, so that nothing of the equation is taken for it). Blanked like a note and
+# kept: the claim is judged where the condition holds.
+_CONDITION_TERM = r"(?:[A-Za-z0-9]|[+\-](?=\s*[A-Za-z0-9]))(?:\s*(?:[A-Za-z0-9]|[+\-]))*"
+_CONDITION_OPERATOR = r"(?:<|>|\\(?:leq?|leqslant|geq?|geqslant|lt|gt|neq?)(?![A-Za-z]))"
+_CONDITION = re.compile(
+    r"(?:,|\\q?quad(?![A-Za-z]))(?:\s|,|~|\\[,;:]|\\q?quad(?![A-Za-z]))*"
+    r"(?:\\(?:text|mathrm|textrm)\s*\{\s*(?:for|if|when|where)\s*\}\s*)?(\(?)\s*"
+    rf"(?P<condition>{_CONDITION_TERM}\s*(?:{_CONDITION_OPERATOR}\s*{_CONDITION_TERM}\s*)+)(\)?)\s*\Z"
+)
+_OPERATOR_NAMES = {"<": "<", ">": ">", "\\lt": "<", "\\gt": ">", "\\le": "<=", "\\leq": "<=",
+                   "\\leqslant": "<=", "\\ge": ">=", "\\geq": ">=", "\\geqslant": ">=",
+                   "\\ne": "!=", "\\neq": "!="}  # fmt: skip
+
+
+def _condition_term(text: str) -> ast.IndexExpr | None:
+    """``T-1``, ``k+1``, ``t``, ``2`` as an index expression (None when it is not one)."""
+    tokens = re.findall(r"[0-9]+|[A-Za-z]|[+-]|\S", text)
+    terms: list[ast.IndexExpr] = []
+    operators: list[str] = []
+    expect_term = True
+    for token in tokens:
+        if expect_term:
+            if token.isdigit():
+                terms.append(ast.IndexNumber(int(token)))
+            elif token.isalpha():
+                terms.append(ast.IndexName(token))
+            else:
+                return None
+        elif token in "+-":
+            operators.append(token)
+        else:
+            return None
+        expect_term = not expect_term
+    if expect_term or not terms:
+        return None
+    return terms[0] if len(terms) == 1 else ast.IndexAdd(tuple(terms), tuple(operators))
+
+
+_SQUARE_SIZE = re.compile(r"(\bI\s*_\s*\{\s*)([dnK])(\s*\\times\s*)([dnK])(\s*\})")
+
+
+def _square_sizes(chars: list[str], row: _Row) -> None:
+    """``I_{d\\times d}`` is ``I_d`` (blanked in place, so every offset stays valid)."""
+    text = "".join(chars[row.start : row.end])
+    for match in _SQUARE_SIZE.finditer(text):
+        if match.group(2) == match.group(4):
+            _blank(chars, row.start + match.start(3), row.start + match.end(4))
+
+
+def _take_condition(chars: list[str], row: _Row) -> tuple[ast.Condition, ...]:
+    """Blank a range condition ending the row and return it (empty when there is none)."""
+    text = "".join(chars[row.start : row.end])
+    match = _CONDITION.search(text)
+    if match is None or bool(match.group(1)) != bool(match.group(3)):
+        return ()
+    pieces = re.split(f"({_CONDITION_OPERATOR})", match.group("condition"))
+    terms = [_condition_term(piece) for piece in pieces[0::2]]
+    if any(term is None for term in terms):
+        return ()
+    operators = [_OPERATOR_NAMES[op] for op in pieces[1::2]]
+    _blank(chars, row.start + match.start(), row.start + match.end())
+    return tuple(ast.Condition(terms[i], operators[i], terms[i + 1]) for i in range(len(operators)))
+
+
 def _group_rows(rows: list[_Row], blanked: str, source: SourceText) -> list[list[_Row]]:
     """Join rows into chains: ``&= C`` and ``& + C`` continue, anything else starts anew."""
     chains: list[list[_Row]] = []
@@ -963,12 +1124,12 @@ def _group_rows(rows: list[_Row], blanked: str, source: SourceText) -> list[list
     return chains
 
 
-def extract_claims(tex_source: str, filename: str) -> list[ast.Chain]:
+def extract_claims(tex_source: str, filename: str, keep_going: bool = False) -> list[ast.Chain]:
     """Every chain of equalities of a .tex text (see :func:`iter_claims`)."""
-    return list(iter_claims(tex_source, filename))
+    return list(iter_claims(tex_source, filename, keep_going))
 
 
-def iter_claims(tex_source: str, filename: str) -> Iterator[ast.Chain]:
+def iter_claims(tex_source: str, filename: str, keep_going: bool = False) -> Iterator[ast.Chain]:
     r"""Every chain of equalities in the ``equation``/``align`` environments of a .tex text.
 
     Rows are separated by ``\\``; ``&&`` starts a comment column (the rule of a
@@ -979,7 +1140,9 @@ def iter_claims(tex_source: str, filename: str) -> Iterator[ast.Chain]:
     ``\nonumber``, ``\notag``, ``\tag{...}``, ``%`` comments and a full stop or
     comma ending a row are ignored; everything else
     in the environment must parse, or a ParseError says ``filename:line:column``.
-    Text outside these four environments is not read.
+    Text outside these four environments is not read. With ``keep_going`` a chain that
+    does not parse is returned with its ParseError (``chain.problem``) and the others are
+    still read.
     """
     if len(tex_source) > MAX_DOCUMENT_CHARS:
         raise ParseError(
@@ -1000,18 +1163,33 @@ def iter_claims(tex_source: str, filename: str) -> Iterator[ast.Chain]:
             )
         found.append((environment, _split_rows(text, chars, begin.end(), end.start())))
         position = end.end()
+    conditions: dict[int, tuple[ast.Condition, ...]] = {}
     for _, rows in found:
         for row in rows:
             _blank_final_punctuation(chars, row)
             _blank_trailing_note(chars, row)
             _blank_final_punctuation(chars, row)  # "… \quad (2)." has both
+            conditions[row.start] = _take_condition(chars, row)
+            _square_sizes(chars, row)
     blanked = "".join(chars)
     source = SourceText(blanked, filename)
-    return _parse_chains(found, blanked, source, filename)
+    return _parse_chains(found, blanked, source, filename, conditions, keep_going)
 
 
-def _parse_chains(found, blanked: str, source: SourceText, filename: str) -> Iterator[ast.Chain]:
+def _parse_chains(found, blanked: str, source: SourceText, filename: str, conditions: dict,
+                  keep_going: bool) -> Iterator[ast.Chain]:
     for environment, rows in found:
         for group in _group_rows(rows, blanked, source):
-            claim = _parse_fragment(source, group[0].start, group[-1].end, "claim")
+            try:
+                claim = _parse_fragment(source, group[0].start, group[-1].end, "claim")
+            except ParseError as error:
+                if not keep_going:
+                    raise
+                line = source.line_column(group[0].start)[0]
+                end_line = source.line_column(group[-1].end)[0]
+                yield ast.Chain(None, filename, environment, line, end_line, error)
+                continue
+            found_conditions = tuple(c for row in group for c in conditions.get(row.start, ()))
+            if found_conditions:
+                claim = replace(claim, conditions=found_conditions)
             yield ast.Chain(claim, filename, environment, claim.span.line, claim.span.end_line)

@@ -24,7 +24,9 @@ from symbptt.verify.semantics import Meaning
 RELATIVE_TOLERANCE = 1e-8
 ABSOLUTE_TOLERANCE = 1e-12
 
-DEFAULT_SIZES = (Sizes(2, 3, 3), Sizes(3, 2, 4), Sizes(4, 3, 2), Sizes(5, 2, 3))
+DEFAULT_SIZES = (Sizes(2, 3, 3), Sizes(3, 2, 4), Sizes(1, 1, 2), Sizes(4, 5, 1), Sizes(6, 8, 5), Sizes(8, 4, 8))
+"""Sizes across d, n, K ∈ 1…8, each apart from the others (a d×n mix-up shows); the small
+ones first, so that the first counterexample found is a small one."""
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,10 @@ class Settings:
 
     sizes: tuple[Sizes, ...] = DEFAULT_SIZES
     draws: int = 2
-    T_span: int = 3  # T runs over this many values when the claim leaves it free
+    T_last: int = 6  # T runs over 1…6 (and up to two past the largest step written)
     assignments_per_T: int = 4
     max_entry_combinations: int = 64
-    max_points: int = 480
+    max_points: int = 720
     seed: int = 0
 
 
@@ -51,6 +53,7 @@ class Point:
     seed: int
     activation: str
     s0_zero: bool
+    search_seed: int = 0  # the --seed that reproduces this point
 
 
 @dataclass
@@ -64,6 +67,9 @@ class Found:
     skipped: str | None = None
     sizes: list[Sizes] = field(default_factory=list)
     Ts: set[int] = field(default_factory=set)
+    step_ranges: dict[str, tuple[int, int]] = field(default_factory=dict)  # name → (lowest, highest − T)
+    worst: float = 0.0  # the largest relative gap among the points that agreed (see closeness)
+    worst_point: tuple | None = None
 
 
 def _concrete(value: ev.Val, other: ev.Val, sizes: Sizes) -> np.ndarray:
@@ -75,6 +81,18 @@ def _concrete(value: ev.Val, other: ev.Val, sizes: Sizes) -> np.ndarray:
     if value.v.kind == "identity":
         return np.eye(size)
     return np.zeros((size, size)) if value.v.kind == "zero" else np.ones((size, 1))
+
+
+def closeness(left: np.ndarray, right: np.ndarray) -> float:
+    """The largest gap between the sides relative to the entries' size (floored at 10⁻³ and at
+    10⁻³ of the largest entry, so that an entry that cancels to about 0, like Σ_q (y_{tq} − e_{tq}),
+    is not mistaken for a near miss)."""
+    a, b = np.broadcast_arrays(left, right)
+    if not a.size:
+        return 0.0
+    scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(b))))
+    floor = np.maximum(np.maximum(np.abs(a), np.abs(b)), max(1e-3 * scale, 1e-3))
+    return float(np.max(np.abs(a - b) / floor))
 
 
 def compare(left: np.ndarray, right: np.ndarray) -> tuple[bool, tuple[int, ...] | None]:
@@ -113,6 +131,18 @@ def _step_candidates(names: list[str], T: int, rng) -> list[tuple[int, ...]]:
     return [candidates[i] for i in order]
 
 
+_COMPARE = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__, "!=": int.__ne__}
+
+
+def holds(conditions, bindings: dict[str, int]) -> bool:
+    """Do the range conditions hold? (One whose names are not all bound yet is not judged.)"""
+    for left, operator, right in conditions:
+        if (left.names | right.names) <= bindings.keys():
+            if not _COMPARE[operator](left.value(bindings), right.value(bindings)):
+                return False
+    return True
+
+
 def search(meaning: Meaning, Ts: list[int], settings: Settings, activation: str, s0_zero: bool,
            deadline: float, needs: dict[str, int]) -> Found:  # fmt: skip
     """Evaluate both sides at many points; stop at the first disagreement."""
@@ -121,12 +151,13 @@ def search(meaning: Meaning, Ts: list[int], settings: Settings, activation: str,
     entry_names = sorted(meaning.entries)
     names_cache: dict = {}
     per_size = max(1, settings.max_points // max(1, len(settings.sizes)))
+    per_T = max(4, per_size // max(1, settings.draws * len(Ts)))
     for size_number, base in enumerate(settings.sizes):
         sizes = Sizes(max(base.d, needs.get("d", 0)), max(base.n, needs.get("n", 0)), max(base.K, needs.get("K", 0)))
         found.sizes.append(sizes)
-        budget_end = found.points + per_size
         for draw in range(settings.draws):
             for T in Ts:
+                budget_end = found.points + per_T
                 seed = settings.seed * 100_003 + size_number * 1009 + draw * 101 + T
                 rng = np.random.default_rng(seed)
                 network = Network(sizes, T, seed, activation, s0_zero)
@@ -137,12 +168,20 @@ def search(meaning: Meaning, Ts: list[int], settings: Settings, activation: str,
                     if time.monotonic() > deadline:
                         raise ev.OutOfTime("the time budget ran out")
                     bindings = {"d": sizes.d, "n": sizes.n, "K": sizes.K, "T": T, **dict(zip(step_names, steps, strict=True))}
+                    if not holds(meaning.conditions, bindings):
+                        continue
                     entry_sizes = [sizes.of(meaning.entries[name]) for name in entry_names]
                     evaluated = False
-                    for combination in _entry_combinations(entry_names, entry_sizes, settings.max_entry_combinations, rng):
-                        env = ev.Env(network, {**bindings, **dict(zip(entry_names, combination, strict=True))}, deadline, names_cache)
+                    # every entry at the two smallest sizes (where a missing δ_{pq} shows first), a sample above
+                    limit = settings.max_entry_combinations if size_number < 2 else max(8, settings.max_entry_combinations // 4)
+                    for combination in _entry_combinations(entry_names, entry_sizes, limit, rng):
+                        all_bindings = {**bindings, **dict(zip(entry_names, combination, strict=True))}
+                        if not holds(meaning.conditions, all_bindings):
+                            continue
+                        env = ev.Env(network, all_bindings, deadline, names_cache)
                         point = Point(sizes, T, tuple(zip(step_names, steps, strict=True)),
-                                      tuple(zip(entry_names, combination, strict=True)), seed, activation, s0_zero)  # fmt: skip
+                                      tuple(zip(entry_names, combination, strict=True)), seed, activation, s0_zero,
+                                      settings.seed)  # fmt: skip
                         with np.errstate(all="ignore"):
                             try:
                                 left = ev.evaluate(meaning.lhs, env)
@@ -158,15 +197,21 @@ def search(meaning: Meaning, Ts: list[int], settings: Settings, activation: str,
                                 found.ill_formed = found.ill_formed or (point, problem.what)
                                 break
                             a, b = _concrete(left, right, sizes), _concrete(right, left, sizes)
+                        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+                            found.not_finite = found.not_finite or (point, a, b)  # outside the domain (log λ at λ < 0)
+                            continue
                         evaluated = True
                         found.points += 1
                         found.Ts.add(T)
-                        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-                            found.not_finite = (point, a, b)
-                            return found
+                        for name, value in zip(step_names, steps, strict=True):
+                            low, high = found.step_ranges.get(name, (value, value - T))
+                            found.step_ranges[name] = (min(low, value), max(high, value - T))
                         equal, where = compare(a, b)
                         if not equal:
                             found.mismatch = (point, a, b, where)
                             return found
+                        gap = closeness(a, b)
+                        if gap > found.worst:
+                            found.worst, found.worst_point = gap, (point, a, b)
                     valid += evaluated
     return found

@@ -19,6 +19,35 @@ earlier steps held fixed), and so is a plain ``\partial`` of a step quantity by
 a parameter when either side is written element by element — that is how the
 lecture reads ∂s_{kp}/∂W_{qr}; every other derivative is total (∂L_t/∂W,
 ∂L/∂W, ∂s_t/∂s_k, ∂s_t/∂W).
+
+The rules a verdict rests on (each one tested on its own in tests/verify/test_soundness.py):
+
+=============================  ==============================================================
+∂⁺ N / ∂θ                      N's quantities are of one step k; the states of steps before k
+                               are held fixed, whatever N is (s_k, 2 s_{kp}, o_t, (s_{kp})²,
+                               λ s_k). N mixing steps: undecided.
+plain ∂ of an entry by W_{qr}  read like ∂⁺ at the numerator's latest step (the lecture's
+                               ∂s_{kp}/∂W_{qr}); ∂/∂W_{qr}(Σ_i W_{pi} s_{k-1,i}) alone is
+                               ambiguous (is s_{k−1} held?): undecided.
+∂X_t / ∂s_k, t < k             exists and is 0 (an earlier quantity by a later state); t = k: I.
+∂L/∂L_t, ∂L_t/∂L_t             1.
+scalar · I, −I, (1+λ) I        a matrix (λ times the identity); ``W + 2`` adds 2 to every entry,
+                               ``W + 2I`` only to the diagonal.
+Σ over an empty range          0 (of the other side's shape).
+Π over an empty range          1 for scalar factors, I for square matrices.
+limits running backwards       (upper < lower − 1) the point is outside the claim's domain.
+x^{T}                          a transpose on a vector or matrix, the power T on a scalar
+                               (2^{T}, λ^{T}); ^{\top} is always a transpose.
+a general step (k, t, …)       judged where every quantity in the claim exists (o_0 does not;
+                               nor s_{T+1}); the verdict names the steps judged, and a range
+                               written after the claim (``, \quad 1 \le t \le T-1``) restricts it.
+a quantity missing under Σ     the claim's fault (wrong) when the sum's limits are fixed (1, T);
+                               outside the domain when they follow a free step (Σ_{i=t}^{T} o_i).
+concrete steps (δ_2, L_3)      checked for every T from the largest step written to 6 (or two
+                               beyond it): δ_2 = Vᵀ(y_2 − e_2) is wrong, being true only at T = 2.
+pure algebra                   no network quantity: proved by SymPy or refuted in mpmath (60
+                               digits, confirmed at 120), never in float64 (see .algebra).
+=============================  ==============================================================
 """
 
 from __future__ import annotations
@@ -61,6 +90,7 @@ class Meaning:
     entries: dict[str, str]
     conflicts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    conditions: tuple[tuple[ir.Lin, str, ir.Lin], ...] = ()  # the range written after the claim
 
 
 # ---------------------------------------------------------------- index expressions
@@ -137,7 +167,7 @@ class _Mapper:
     def _Symbol(self, node: ast.Symbol) -> ir.Node:
         name, span = node.name, node.span
         if node.accent:
-            return self._free(f"hat {name}", (), span)
+            return self._free(f"{node.accent} {name}", (), span)
         if name in ir.DIMENSION_NAMES or name in self.index_names:
             return ir.IndexValue(ir.Lin.name(name), span=span)
         if name == "e":
@@ -161,7 +191,7 @@ class _Mapper:
         base, span = node.base, node.span
         indices = tuple(_index(i) for i in node.indices)
         if node.accent:
-            return self._free(f"hat {base}", indices, span)
+            return self._free(f"{node.accent} {base}", indices, span)
         count = len(indices)
         if base in ir.VECTORS:
             if count not in (1, 2):
@@ -183,6 +213,8 @@ class _Mapper:
             wanted = len(ir.PARAMETER_SIZE[base])
             if count != wanted:
                 example = f"{base}_{{qr}}" if wanted == 2 else f"{base}_q"
+                if wanted == 2 and count == 1 and isinstance(indices[0], ir.Lin) and indices[0].const >= 10:
+                    example += f", or {base}_{{{indices[0].const // 10},{indices[0].const % 10}}} for an entry by number"
                 raise MeaningError(
                     f"{base} has no time step; an entry of {base} is written {example} "
                     f"({wanted} {'indices' if wanted > 1 else 'index'}), found {count}",
@@ -236,6 +268,9 @@ class _Mapper:
         return ir.Hadamard(tuple(self.map(f) for f in node.factors), span=node.span)
 
     def _Fraction(self, node: ast.Fraction) -> ir.Node:
+        if _starts_with_d(node.denominator) and (_starts_with_d(node.numerator) or _is_d(node.numerator)):
+            raise MeaningError("\\frac{dL}{dW} reads as d·L over d·W (d is the state size): write a "
+                               "derivative as \\frac{\\partial L}{\\partial W}", _where(node))  # fmt: skip
         numerator, denominator = self.map(node.numerator), self.map(node.denominator)
         if isinstance(numerator, ir.Const) and isinstance(denominator, ir.Const):
             if denominator.value == 0:
@@ -251,7 +286,7 @@ class _Mapper:
         return ir.Pow(self.map(base), exponent, span=node.span)
 
     def _Transpose(self, node: ast.Transpose) -> ir.Node:
-        return ir.Transpose(self.map(node.operand), span=node.span)
+        return ir.Transpose(self.map(node.operand), node.letter, span=node.span)
 
     def _Call(self, node: ast.Call) -> ir.Node:
         argument = self.map(node.argument)
@@ -271,11 +306,18 @@ class _Mapper:
     def _Derivative(self, node: ast.Derivative) -> ir.Node:
         return self._derivative(node.numerator, node.denominator, node.explicit, node)
 
-    def _derivative(self, numerator_node, denominator_node, explicit: bool, node) -> ir.Deriv:
+    def _derivative(self, numerator_node, denominator_node, explicit: bool, node) -> ir.Node:
         numerator = self.map(numerator_node)
         denominator = self.map(denominator_node)
         if any(isinstance(item, ir.Deriv) for item in ir.walk(numerator)):
             raise MeaningError("a derivative inside a derivative is not checked", _where(node))
+        if isinstance(denominator, ir.Quantity) and denominator.name == "L" and denominator.step is not None:
+            # L = Σ_t L_t, and the step losses are separate terms: ∂L/∂L_t = ∂L_t/∂L_t = 1
+            if isinstance(numerator, ir.Quantity) and numerator.name == "L" and (
+                numerator.step is None or numerator.step == denominator.step
+            ):
+                return ir.Const(Fraction(1), span=node.span)
+            raise MeaningError("by a step loss L_t only L and L_t itself are differentiated", _where(node))
         if isinstance(denominator, ir.Free) or (
             isinstance(denominator, ir.Quantity) and denominator.name in ir.PARAMETERS + ir.VECTORS
         ):
@@ -290,6 +332,8 @@ class _Mapper:
     def _Gradient(self, node: ast.Gradient) -> ir.Node:
         """∇_x f = (∂f/∂x)ᵀ: a column for a vector x; a matrix x keeps its shape."""
         derivative = self._derivative(node.of, node.by, False, node)
+        if not isinstance(derivative, ir.Deriv):
+            return derivative  # ∇_{L_t} L = 1
         by = derivative.denominator
         column = isinstance(by, ir.Quantity) and not by.entry and (by.name in ir.VECTORS or by.name in ("b", "c"))
         return ir.Transpose(derivative, span=node.span) if column else derivative
@@ -304,11 +348,34 @@ class _Mapper:
         return self._big(ir.Prod, node)
 
     def _big(self, cls, node):
-        lower = _linear(node.lower) if node.lower is not None else None
-        upper = _linear(node.upper) if node.upper is not None else None
+        bounds = []
+        lower = self._limit(node.lower, ">=", bounds)
+        upper = self._limit(node.upper, "<=", bounds)
         if (lower is None) != (upper is None):
             raise MeaningError("give both limits of the sum, or neither", _where(node))
-        return cls(node.index, lower, upper, self.map(node.body), span=node.span)
+        return cls(node.index, lower, upper, self.map(node.body), tuple(bounds), span=node.span)
+
+    def _limit(self, limit, side: str, bounds: list) -> ir.Lin | None:
+        """A limit; max(a, b) below (min(a, b) above) is a and the bound var ≥ b (≤ b)."""
+        if limit is None:
+            return None
+        if not isinstance(limit, ast.IndexExtreme):
+            return _linear(limit)
+        wanted = "max" if side == ">=" else "min"
+        if limit.function != wanted:
+            raise MeaningError(f"\\{limit.function} as the {'lower' if side == '>=' else 'upper'} limit is not "
+                               f"checked (\\{wanted} is)", _where(limit))  # fmt: skip
+        first, second = (_linear(argument) for argument in limit.arguments)
+        bounds.append((side, second))
+        return first
+
+
+def _is_d(node: ast.Node) -> bool:
+    return isinstance(node, ast.Symbol) and node.name == "d" and not node.accent
+
+
+def _starts_with_d(node: ast.Node) -> bool:
+    return isinstance(node, ast.Product) and len(node.factors) >= 2 and _is_d(node.factors[0])
 
 
 def _is_loss(node: ast.Node) -> bool:
@@ -414,7 +481,7 @@ class _Roles:
             self.collect(node.operand, scope)
             return
         if isinstance(node, ir.Sum | ir.Prod):
-            for limit in (node.lower, node.upper):
+            for limit in (node.lower, node.upper, *(bound for _, bound in node.bounds)):
                 if limit is not None:
                     self.mention(limit, scope)
             self.bound.setdefault(id(node), set())
@@ -496,7 +563,7 @@ def _fill_limits(node: ir.Node, roles: _Roles, conflicts: list[str]) -> ir.Node:
                     _where(node),
                 )
             lower, upper = ir.Lin.number(1), ir.Lin.name("T" if role == STEP else role[1])
-        return type(node)(node.var, lower, upper, body, span=node.span)
+        return type(node)(node.var, lower, upper, body, node.bounds, span=node.span)
     if isinstance(node, ir.Add):
         return ir.Add(tuple(_fill_limits(t, roles, conflicts) for t in node.terms), node.signs, span=node.span)
     if isinstance(node, ir.Mul | ir.Hadamard):
@@ -596,10 +663,11 @@ def _class_count_limits(node: ir.Node) -> ir.Node:
 # ---------------------------------------------------------------- entry point
 
 
-def meaning(lhs: ast.Node, rhs: ast.Node) -> Meaning:
-    """Map one step ``lhs = rhs`` to the typed form, or raise MeaningError / TooLarge."""
+def meaning(lhs: ast.Node, rhs: ast.Node, conditions: tuple[ast.Condition, ...] = ()) -> Meaning:
+    """Map one step ``lhs = rhs`` to the typed form, or raise MeaningError / TooLarge;
+    ``conditions`` (``t < T`` after the claim) restrict where it is judged."""
     mapper = _Mapper(_syntax_index_names((lhs, rhs)))
-    sides = [_class_count_limits(mapper.map(lhs)), _class_count_limits(mapper.map(rhs))]
+    sides = [_class_count_limits(_letter_T(mapper.map(lhs))), _class_count_limits(_letter_T(mapper.map(rhs)))]
     roles = _collect_roles(sides)
     sides = [_error_vector_entries(side, roles, {}, mapper.notes) for side in sides]
     roles = _collect_roles(sides)  # the rebuilt tree: and a δ_{kq} read as δ_k's entry gives q a range
@@ -623,7 +691,54 @@ def meaning(lhs: ast.Node, rhs: ast.Node) -> Meaning:
             f"{free_latex(name)} is not one of the lecture's symbols and appears on one side only: "
             "it was read as a free variable"
         )
-    return Meaning(sides[0], sides[1], frozenset(steps), entries, conflicts, notes)
+    for side in sides:
+        for item in ir.walk(side):
+            if isinstance(item, ir.Free) and any(index.names & steps for index in item.indices if isinstance(index, ir.Lin)):
+                raise MeaningError(
+                    f"{free_latex(item.name)} is not one of the lecture's symbols (s, a, x, o, y, e, W, U, V, b, c, "
+                    f"L, J, \\delta) and is indexed by a time step: it is not checked as a free variable "
+                    "(the state is s_t)", _where(item))  # fmt: skip
+    read_conditions = []
+    for condition in conditions:
+        left, right = _linear(condition.left), _linear(condition.right)
+        unknown = (left.names | right.names) - steps - entries.keys() - set(ir.DIMENSION_NAMES)
+        if unknown:
+            raise MeaningError(f"the condition after the claim names {', '.join(sorted(unknown))}, "
+                               "which the claim does not use as an index")  # fmt: skip
+        read_conditions.append((left, condition.operator, right))
+    return Meaning(sides[0], sides[1], frozenset(steps), entries, conflicts, notes, tuple(read_conditions))
+
+
+def _letter_T(node: ir.Node) -> ir.Node:
+    """``x^{T}``: a transpose on a vector or matrix, the power T on a scalar (2^{T}, λ^{T}).
+
+    A 1×1 product of arrays (gᵀv)^{T} could be either, and is refused rather than guessed.
+    """
+    from symbptt.verify import shapes
+
+    node = ir.map_children(node, _letter_T)
+    if not (isinstance(node, ir.Transpose) and node.letter):
+        return node
+    try:
+        shape = shapes.shape_of(node.operand)
+    except SymbpttError:
+        return ir.Transpose(node.operand, span=node.span)  # the shape pass reports the problem
+    if shape.kind == shapes.NUMBER or (shape.is_scalar and _written_scalar(node.operand)):
+        return ir.Pow(node.operand, ir.IndexValue(ir.Lin.name("T")), span=node.span)
+    if shape.is_scalar:
+        raise MeaningError("^{T} on a 1×1 product is ambiguous: write ^{\\top} for a transpose, "
+                           "or ^{(T)} for the power T", _where(node))  # fmt: skip
+    return ir.Transpose(node.operand, span=node.span)
+
+
+def _written_scalar(node: ir.Node) -> bool:
+    """Is every value in it a scalar as written (entries, L, free variables, numbers)?"""
+    for item in ir.walk(node):
+        if isinstance(item, ir.Quantity) and not item.entry and item.name not in ("L",):
+            return False
+        if isinstance(item, ir.Deriv | ir.Identity | ir.Ones | ir.Diag | ir.Softmax):
+            return False
+    return True
 
 
 def _free_names(node: ir.Node) -> set[str]:
@@ -632,9 +747,9 @@ def _free_names(node: ir.Node) -> set[str]:
 
 def free_latex(name: str) -> str:
     """How a free variable is written: ``\\lambda``, ``\\hat{y}``, ``g``."""
-    if name.startswith("hat "):
-        inner = name[4:]
-        return f"\\hat{{{free_latex(inner)}}}"
+    accent, _, inner = name.partition(" ")
+    if inner:
+        return f"\\{accent}{{{free_latex(inner)}}}"
     if name in GREEK_LATEX:
         return f"\\{name}"
     return name

@@ -113,8 +113,14 @@ def matmul(left: Shape, right: Shape, node: ir.Node) -> Shape:
         return right
     if right.kind == NUMBER or right.is_scalar:
         return left
+    if left.kind == ONES and left.size:
+        left = _as_array(left)
+    if right.kind == ONES:
+        if left.kind != ARRAY or (right.size and left.dims[-1] != right.size):
+            raise Unsupported("the size of the ones vector cannot be told here; write \\mathbf{1}_d", None)
+        right = Shape((left.dims[-1], 1))
     if ONES in (left.kind, right.kind):
-        raise Unsupported("a product with the ones vector 1 is not checked", None)
+        raise Unsupported("the size of the ones vector cannot be told here; write \\mathbf{1}_d", None)
     if left.kind == IDENTITY and right.kind == IDENTITY:
         return left if left.size else right
     if left.kind == IDENTITY:
@@ -233,7 +239,9 @@ def shape_of(node: ir.Node) -> Shape:
         if inner.kind in (NUMBER, IDENTITY) or inner.is_scalar:
             return inner
         if inner.kind == ONES:
-            raise Unsupported("the transposed ones vector is not checked", None)
+            if not inner.size:
+                raise Unsupported("the size of the transposed ones vector cannot be told; write \\mathbf{1}_d^{\\top}", None)
+            return Shape((1, inner.size))
         if len(inner.dims) != 2:
             raise _fail(f"a {inner} tensor cannot be transposed", node, inner)
         return Shape(inner.dims[::-1])
@@ -243,6 +251,8 @@ def shape_of(node: ir.Node) -> Shape:
             raise Unsupported("a function of I or of the ones vector is not checked", None)
         return inner
     if isinstance(node, ir.Diag):
+        if shape_of(node.operand).kind == ONES:
+            return Shape(kind=IDENTITY, size=shape_of(node.operand).size)
         inner = _as_array(shape_of(node.operand))
         if inner.kind == ARRAY and len(inner.dims) == 2 and inner.dims[1] == 1:
             return Shape((inner.dims[0], inner.dims[0]))

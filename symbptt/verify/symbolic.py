@@ -133,6 +133,8 @@ class _Converter:
         return sp.diff(function(dummy), dummy, node.primes).xreplace({dummy: argument})
 
     def _Sum(self, node, scope):
+        if node.bounds:
+            raise Open("a max/min limit")
         var = sp.Dummy(node.var, integer=True)
         inner = {**scope, node.var: var}
         body = self.convert(node.body, inner)
@@ -181,20 +183,28 @@ class _Derivative:
         return m.y[step, entry] - m.e[step, entry]
 
     def _local_step(self, numerator: ir.Node) -> sp.Expr | None:
-        """k*: the step whose quantities are opened up; the states before it are constants."""
-        if isinstance(numerator, ir.Quantity) and numerator.name == "s":
-            return self.converter.index(numerator.step, self.scope)
-        candidates = []
+        """k*: the step whose quantities are opened up; the states before it are constants
+        (the same rule as :func:`.evaluate._held_before`)."""
+        found = []
         for item in ir.walk(numerator):
             if isinstance(item, ir.Quantity) and item.step is not None:
-                step = self.converter.index(item.step, self.scope)
-                candidates.append(step + 1 if item.name == "s" else step)
-        if not candidates:
+                found.append((self.converter.index(item.step, self.scope), item.name))
+        if not found:
             return None
-        first = candidates[0]
-        if any(not (c - first).is_Integer for c in candidates):
+        first = found[0][0]
+        if any(not (step - first).is_Integer for step, _ in found):
             raise Open("steps that cannot be compared")
-        return max(candidates, key=lambda c: int(c - first))
+        if self.node.explicit:
+            if any(step != first for step, _ in found):
+                raise Open("∂⁺ of quantities of different steps")
+            return first
+        latest = max((step for step, _ in found), key=lambda c: int(c - first))
+        if (
+            not isinstance(numerator, ir.Quantity) and self.node.denominator.name in ("W", "U", "b")
+            and all(name == "s" for step, name in found if step == latest)
+        ):  # fmt: skip
+            raise Open("which states are held is not clear")
+        return latest
 
     def _open(self, expr: sp.Expr, local_step, variable_step) -> sp.Expr:
         """Replace the quantities that depend on the variable by their definitions.

@@ -39,8 +39,9 @@ RIGHT = [
     ("Jacobian, mathrm diag and big parentheses",
      r"\frac{\partial s_{j+1}}{\partial s_j} = \mathrm{diag}\big(\sigma'(a_{j+1})\big)\,\mathbf{W}"),
     ("product of Jacobians", r"\frac{\partial s_t}{\partial s_k} = \prod_{j=k}^{t-1} \frac{\partial s_{j+1}}{\partial s_j}"),
-    ("chain rule between states", r"\frac{\partial s_t}{\partial s_k} = \frac{\partial s_t}{\partial s_{t-1}}\frac{\partial s_{t-1}}{\partial s_k}"),
-    ("J_k names the Jacobian", r"\frac{\partial s_t}{\partial s_k} = J_t \frac{\partial s_{t-1}}{\partial s_k}"),
+    # at t = k the last factor is an earlier state by a later one, 0: the range is part of the claim
+    ("chain rule between states", r"\frac{\partial s_t}{\partial s_k} = \frac{\partial s_t}{\partial s_{t-1}}\frac{\partial s_{t-1}}{\partial s_k}, \quad t > k"),
+    ("J_k names the Jacobian", r"\frac{\partial s_t}{\partial s_k} = J_t \frac{\partial s_{t-1}}{\partial s_k} \quad (t > k)"),
     ("a state by itself", r"\frac{\partial s_t}{\partial s_t} = I"),
     ("concrete chain of Jacobians", r"\frac{\partial s_3}{\partial s_1} = \frac{\partial s_3}{\partial s_2}\frac{\partial s_2}{\partial s_1}"),
     # the BPTT sum
@@ -141,6 +142,11 @@ WRONG = [
      r"\frac{\partial L_2}{\partial W} = \frac{\partial L_2}{\partial s_2}\left(\frac{\partial^{+} s_2}{\partial W} + \frac{\partial s_1}{\partial s_2}\frac{\partial^{+} s_1}{\partial W}\right)"),
     ("Jacobians in the denominator layout", r"\frac{\partial s_t}{\partial s_k} = \prod_{j=k+1}^{t} W^{\top} \operatorname{diag}(\sigma'(a_j))"),
     ("gradient notation transposed", r"\nabla_{o_t} L_t = (y_t - e_t)^{\top}"),
+    ("chain rule between states without its range: false at t = k",
+     r"\frac{\partial s_t}{\partial s_k} = \frac{\partial s_t}{\partial s_{t-1}}\frac{\partial s_{t-1}}{\partial s_k}"),
+    ("the error recursion one step late: false at t = k",
+     r"\frac{\partial L_t}{\partial s_k} = \frac{\partial L_t}{\partial s_{k+1}} J_{k+1}"),
+    ("concrete steps do not fix T", r"\delta_2 = V^{\top}(y_2 - e_2)"),
 ]
 
 UNDECIDED = [

@@ -35,15 +35,22 @@ def test_a_step_that_does_not_exist_skips_the_point():
     with pytest.raises(ev.DomainSkip) as skip:
         value(r"\delta_{k+1}", k=3)
     assert skip.value.steps_only
-    with pytest.raises(ev.DomainSkip):
-        value(r"\frac{\partial s_t}{\partial s_k}", t=1, k=2)  # only a later state by an earlier one
+    earlier_by_later, _ = value(r"\frac{\partial s_t}{\partial s_k}", t=1, k=2)
+    assert earlier_by_later.shape == (3, 3) and not earlier_by_later.any()  # exists, and is 0
     with pytest.raises(ev.DomainSkip):
         value(r"\sum_{j=k}^{t-1} s_j", t=1, k=3)  # limits running backwards
 
 
 def test_a_missing_quantity_under_a_sum_is_the_claims_fault():
     with pytest.raises(ev.OutOfRange, match="does not exist"):
-        value(r"\sum_{k=1}^{t} s_{k-2}", t=2)
+        value(r"\sum_{k=1}^{T} s_{k-2}", T=2)
+
+
+def test_a_missing_quantity_under_a_sum_that_follows_a_free_step_is_outside_the_domain():
+    # Σ_{i=t}^{T} o_i at t = 0 needs o_0: t = 0 is not a step the claim speaks of
+    with pytest.raises(ev.DomainSkip):
+        value(r"\sum_{i=t}^{T} o_i", t=0)
+    assert value(r"\sum_{i=t}^{T} o_i", t=1)[0].shape == (4, 1)
 
 
 def test_empty_products_and_sums():

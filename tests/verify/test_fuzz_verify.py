@@ -20,7 +20,7 @@ from .test_parser import LATEX_PIECES, LECTURE_LINES
 
 QUICK = Options(
     time_limit=5.0,
-    settings=search.Settings(sizes=search.DEFAULT_SIZES[:2], draws=1, T_span=2, max_points=40),
+    settings=search.Settings(sizes=search.DEFAULT_SIZES[:2], draws=1, T_last=3, max_points=40),
 )
 CLAIMS = LECTURE_LINES + [claim for _, claim, _ in CASES] + [claim for _, claim, _ in TANH_CASES]
 PIECES = LATEX_PIECES + [

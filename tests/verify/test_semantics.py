@@ -93,8 +93,10 @@ def test_euler_e_loss_of_theta_and_index_values():
 
 
 def test_free_variables_and_notes():
-    found = read(r"\frac{\partial L_t}{\partial o_t} = (\hat{y}_t - e_t)^{\top}")
+    found = read(r"\frac{\partial L_t}{\partial o_{tq}} = \hat{y} - e_{tq}")
     assert any(r"\hat{y}" in note for note in found.notes)
+    with pytest.raises(MeaningError, match="indexed by a time step"):
+        read(r"\frac{\partial L_t}{\partial o_t} = (\hat{y}_t - e_t)^{\top}")  # a model quantity renamed: refused
     assert side(r"\lambda") == ir.Free("lambda")
     assert side("g_p") == ir.Free("g", (ir.Lin.name("p"),))
     assert any("free scalar" in note for note in read(r"\sigma'(x) = x").notes)

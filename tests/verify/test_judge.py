@@ -1,0 +1,58 @@
+r"""verify against a second, independent judge (torch autograd, :mod:`.judge`).
+
+The generator makes true lecture identities and their mutations; the judge computes each
+one's truth from torch float64 autograd of the network. verify must never call a false
+claim correct nor a true one wrong (undecided is allowed, and counted: it must stay rare).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from symbptt.verify import search
+from symbptt.verify.check import CORRECT, UNDECIDED, WRONG, Options, verify_claim
+
+from . import judge
+
+CLAIMS = judge.generate()
+ACTIVATIONS = ("sigmoid", "tanh")
+
+
+def verdict(claim: judge.Claim, activation: str, seed: int = 0) -> str:
+    options = Options(activation=activation, settings=search.Settings(seed=seed))
+    (step,) = verify_claim(claim.latex, options).steps
+    return step.verdict.status
+
+
+def test_the_judge_tells_true_identities_from_their_mutations():
+    truths = {claim.name: judge.judge(claim) for claim in CLAIMS}
+    assert truths["bptt[1,0,False]"] and truths["error_recursion[True,1,sigma,False]"]
+    assert truths["tensor_element[1,True,sigma,False]"] and truths["jacobian_product[1,0]"]
+    assert not truths["bptt[1,-1,False]"] and not truths["loss_by_later_state"] and not truths["late_error[2]"]
+    assert sum(truths.values()) < len(truths) / 2  # most are mutations, and the judge sees it
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_verify_never_contradicts_the_judge(activation):
+    undecided = []
+    for claim in CLAIMS:
+        truth = judge.judge(claim, activation)
+        status = verdict(claim, activation)
+        if truth is True:
+            assert status != WRONG, f"a true claim judged wrong: {claim.latex}"
+        elif truth is False:
+            assert status != CORRECT, f"a false claim judged correct: {claim.latex}"
+        if status == UNDECIDED:
+            undecided.append(claim.name)
+    assert len(undecided) <= 1, undecided
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(CLAIMS), st.sampled_from(ACTIVATIONS), st.integers(0, 50))
+def test_verify_agrees_with_the_judge_at_other_seeds(claim, activation, seed):
+    truth = judge.judge(claim, activation, seed)
+    status = verdict(claim, activation, seed)
+    if truth is not None:
+        assert status in ((CORRECT, UNDECIDED) if truth else (WRONG, UNDECIDED)), (claim.latex, status)
