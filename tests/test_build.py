@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from symbptt.spec import shipped_specs
+from symbptt.spec import resolve, shipped_specs
 
 ROOT = Path(__file__).resolve().parent.parent
 HAVE_TEX = shutil.which("pdflatex") is not None and shutil.which("pdftoppm") is not None
@@ -28,8 +28,8 @@ def _page_one_is_not_blank(pdf: Path) -> bool:
 
 
 @needs_tex
-def test_every_shipped_spec_builds_with_pdfs(tmp_path):
-    names = sorted(shipped_specs())
+def test_every_shipped_lecture_builds_with_pdfs(tmp_path):
+    names = sorted(name for name in shipped_specs() if resolve(name).cell is None)
     result = symbptt("build", *names, "-o", "out", "--pdf", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"all {len(names)} built and checked" in result.stdout
@@ -45,6 +45,23 @@ def test_every_shipped_spec_builds_with_pdfs(tmp_path):
     assert "claims verified" in table and "worst error" in table
     assert "7/7" in result.stdout  # the lecture's claims, the deliberate mistake included
     assert result.stderr == ""  # progress shows on a terminal only: stderr stays for the one error line
+
+
+def test_every_shipped_cell_builds_and_checks(tmp_path):
+    """The cells given by equations: derivations, documents, export and check (their PDFs are
+    compiled by tests/cell/test_latex_cells.py; a build of all of them with PDFs is minutes)."""
+    names = sorted(name for name in shipped_specs() if resolve(name).cell is not None)
+    assert {"gru", "lstm", "linear-rnn", "rnn-equations"} <= set(names)
+    result = symbptt("build", *names, "-o", "out", "--no-pdf", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"all {len(names)} built and checked" in result.stdout
+    for name in names:
+        folder = tmp_path / "out" / name
+        for style in ("notes", "slides", "snippet"):
+            assert "\\begin{document}" in (folder / f"{style}.tex").read_text() or style == "snippet"
+        modules = list(folder.glob("*_numpy.py"))
+        assert len(modules) == 1 and "def loss_and_grads" in modules[0].read_text()
+        assert (folder / "notes.md").read_text().count("$$") >= 4
 
 
 def test_default_is_the_lecture_into_build(tmp_path):

@@ -18,7 +18,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "symbptt"
 
 # layer number → the modules (a name ending in ".*" is a whole subpackage)
 LAYERS: dict[int, tuple[str, ...]] = {
-    0: ("symbptt", "errors", "safe", "files", "oracle", "cache", "display", "dimensions", "indices"),
+    0: ("symbptt", "errors", "safe", "files", "oracle", "cache", "display", "dimensions", "indices", "names",
+        "budget"),
     1: ("functions", "shapes", "model", "spec", "cell", "cell.ops", "cell.equations", "cell.graph", "cell.spec_table"),
     2: ("calculus", "derivation", "terms", "bptt", "program", "tensors", "analysis", "lecture",
         "cell.derive_terms", "cell.jacobian", "cell.bptt", "cell.derive", "cell.derive_elements",

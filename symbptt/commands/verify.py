@@ -164,7 +164,6 @@ def _claim(args, started: float):
     same; an undecided one can depend on the clock and is never stored. Only valid options
     are ever stored, so a hit needs no checking (nor verify's imports)."""
     from symbptt import cache
-    from symbptt.verify import check
 
     given = {name: getattr(args, name) for name in ("model", "activation", "s0", "T", "seed", "time_limit", "json")}
     key = cache.key("verify", None, args.claim, given)
@@ -172,6 +171,8 @@ def _claim(args, started: float):
     if hit is not None:
         status, text = hit.split("\n", 1)
         return text, int(status)
+    from symbptt.verify import check
+
     options = options_from(args)
     budget_seconds, options = options.time_limit, _with_step_limit(options)
     with _Budget(budget_seconds, started) as budget:
@@ -248,9 +249,13 @@ def _checked_chains(text: str, filename: str, options, seconds: float, missed: l
 
 
 def _environments(text: str) -> list[tuple[int, str]]:
-    """(line, environment) of every equation/align of the file: a cheap scan, no parsing."""
+    """(line, environment) of every equation/align TeX would read (not inside \\iffalse or a
+    comment): a cheap scan, no parsing."""
     import re
 
+    from symbptt.verify.parser import visible_text
+
+    text = visible_text(text)
     found, line, counted = [], 1, 0
     for match in re.finditer(r"\\begin\s*\{(equation\*?|align\*?)\}", text):
         line += text.count("\n", counted, match.start())

@@ -903,6 +903,12 @@ def _blank(chars: list[str], start: int, end: int) -> None:
             chars[i] = " "
 
 
+def visible_text(tex_source: str) -> str:
+    r"""What TeX would read of ``tex_source``: comments and ``\iffalse`` branches blanked, every
+    other character (line breaks included) where it was, so positions still name the file."""
+    return _blank_false_branches(_blank_comments(tex_source))
+
+
 def _blank_comments(text: str) -> str:
     """Remove ``%`` comments (not ``\\%``) without moving any other character."""
     chars = list(text)
@@ -1149,7 +1155,7 @@ def iter_claims(tex_source: str, filename: str, keep_going: bool = False) -> Ite
             f"too large: {len(tex_source)} characters (the limit is {MAX_DOCUMENT_CHARS})",
             f"{filename}:1:1",
         )
-    text = _blank_false_branches(_blank_comments(tex_source))
+    text = visible_text(tex_source)
     chars = list(text)
     found: list[tuple[str, list[_Row]]] = []
     position = 0

@@ -7,8 +7,8 @@ verdict must be that truth, or for a few, at least not the opposite one.
 from __future__ import annotations
 
 import pytest
-from symbptt.verify.report import to_json, to_text
 
+from symbptt.reports.verdicts import to_json, to_text
 from symbptt.verify.check import CORRECT, UNDECIDED, WRONG, Options, verify_claim
 
 TRUE, FALSE = CORRECT, WRONG
