@@ -215,12 +215,11 @@ def _checked_chains(text: str, filename: str, options, seconds: float, missed: l
     unreadable ones are held back until a readable one shows the file is worth reading."""
     from symbptt.verify import check, parser
 
-    pending = _environments(text)  # every environment, to name those not reached
-    decided: set[int] = set()
     budget = _Budget(seconds, started)
     chains = None
     held: list = []  # (chain, result) of unreadable chains before the first readable one
-    readable = False
+    readable = finished = False
+    last_line = 0  # the last line of the last chain decided: chains come in the file's order
     while budget.left() > 0.3:
         try:
             with budget:
@@ -228,11 +227,12 @@ def _checked_chains(text: str, filename: str, options, seconds: float, missed: l
                     chains = parser.iter_claims(text, filename, keep_going=True)
                 chain = next(chains, None)
                 if chain is None:
+                    finished = True
                     break
                 result = check.verify_chain(chain, text, filename, _step_options(options, budget))
         except _Spent:
             break
-        decided.update(range(chain.line, chain.end_line + 1))
+        last_line = chain.end_line
         if chain.problem is not None and not readable:
             held.append((chain, result))
             continue
@@ -241,26 +241,31 @@ def _checked_chains(text: str, filename: str, options, seconds: float, missed: l
             yield earlier
         held.clear()
         yield _budget_reasons(result, seconds)
-    if held and not readable and chain is None:
+    if held and not readable and finished:
         raise held[0][0].problem  # nothing in the file can be read: the first reason, with its position
     yield from (result for _, result in held)
-    # An environment is missed when none of its lines holds a decided chain.
-    missed.extend(item for item in pending if item[0] not in decided)
+    if not finished:  # the budget ran out: every environment that goes on past the last decided line
+        missed.extend((begin, name) for begin, end, name in _environments(text) if end > last_line)
 
 
-def _environments(text: str) -> list[tuple[int, str]]:
-    """(line, environment) of every equation/align TeX would read (not inside \\iffalse or a
-    comment): a cheap scan, no parsing."""
+def _environments(text: str) -> list[tuple[int, int, str]]:
+    """(first line, last line, environment) of every equation/align TeX would read (not inside
+    \\iffalse or a comment): a cheap scan, no parsing."""
     import re
 
     from symbptt.verify.parser import visible_text
 
     text = visible_text(text)
-    found, line, counted = [], 1, 0
-    for match in re.finditer(r"\\begin\s*\{(equation\*?|align\*?)\}", text):
-        line += text.count("\n", counted, match.start())
-        counted = match.start()
-        found.append((line, match.group(1)))
+    found, line, counted, position = [], 1, 0, 0
+    begin = re.compile(r"\\begin\s*\{(equation\*?|align\*?)\}")
+    while (match := begin.search(text, position)) is not None:
+        closing = re.compile(r"\\end\s*\{" + re.escape(match.group(1)) + r"\}").search(text, match.end())
+        end = closing.end() if closing else len(text)
+        line += text.count("\n", counted, match.start())  # counted once, in order: linear in the file
+        first = line
+        line += text.count("\n", match.start(), end)
+        counted = position = end
+        found.append((first, line, match.group(1)))
     return found
 
 
