@@ -51,6 +51,10 @@ class SpecResult:
 
 def build_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str], None]) -> SpecResult:
     """Run every stage for ``spec`` into ``out``; ``pdf`` None means 'when TeX is installed'."""
+    if spec.cell is not None:  # a cell given by its equations
+        from symbptt.build_cell import build_cell_spec
+
+        return build_cell_spec(spec, out, pdf, progress)
     from symbptt.commands.derive import derivations_for
     from symbptt.model import RNN
 

@@ -37,7 +37,7 @@ TOP_KEYS = {
     "title": (str, None),
     "author": (str, None),
     "date": (str, None),
-    "model": (str, MODELS),
+    "model": ((str, dict), MODELS),  # a shipped name, or a [model] table with equations
     "topic": (str, TOPICS),
     "activation": (str, ACTIVATIONS),
     "parameters": (list, PARAMETER_NAMES),
@@ -82,6 +82,7 @@ class Spec:
     shapes: bool = True
     claims: tuple[Claim, ...] = ()
     path: Path | None = None
+    cell: object = None  # a symbptt.cell.graph.CellModel when the spec has a [model] table
 
 
 def shipped_specs() -> dict[str, Path]:
@@ -159,14 +160,31 @@ def validate(data: dict, text: str, path: Path) -> Spec:
         if key not in TOP_KEYS:
             raise SpecError(f"unknown key {key!r}{_did_you_mean(key, TOP_KEYS)}", at(key))
         kind, allowed = TOP_KEYS[key]
-        _check_type(key, value, kind, at(key))
-        if allowed is not None and kind is str:
+        if key == "model" and isinstance(value, dict):
+            continue  # a [model] table: read below
+        _check_type(key, value, str if key == "model" else kind, at(key))
+        if allowed is not None and (kind is str or key == "model"):
             _check_choice(key, value, allowed, at(key))
             values[key] = value
         elif kind is str:
             _check_text(key, value, at(key))
             values[key] = value
-    if "parameters" in data:
+    cell = None
+    if isinstance(data.get("model"), dict):
+        from symbptt.cell.spec_table import read_model_table
+
+        cell = read_model_table(data["model"], at, text, path, _check_type, _check_choice, _did_you_mean)
+        values.update(model="cell", cell=cell, parameters=tuple(cell.parameters))
+        if "activation" in data:
+            raise SpecError("'activation' is for model = \"rnn\"; a [model] table writes its functions in its "
+                            "equations", at("activation"))
+    if "parameters" in data and cell is not None:
+        for item in data["parameters"]:
+            _check_choice("parameter", item, tuple(cell.parameters), at("parameters"))
+        if not data["parameters"]:
+            raise SpecError("'parameters' is empty: name at least one parameter of the model", at("parameters"))
+        values["parameters"] = tuple(dict.fromkeys(data["parameters"]))
+    elif "parameters" in data:
         params = data["parameters"]
         if not params:
             raise SpecError("'parameters' is empty: name at least one of W, U, V, b, c", at("parameters"))
@@ -277,6 +295,7 @@ def _claims(items: list, at) -> tuple[Claim, ...]:
 
 def _check_type(key: str, value, kind, where: str) -> None:
     if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+        kind = kind[0] if isinstance(kind, tuple) else kind
         raise SpecError(f"{key!r} must be {_type_name(kind)}, not {_type_name(value)}", where)
 
 

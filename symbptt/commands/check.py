@@ -42,10 +42,29 @@ def run(args) -> tuple[str, int]:
     if args.seed < 0:
         raise UsageError(f"must be a non-negative integer, got {args.seed}", "--seed")
     spec = resolve(args.spec)
+    if spec.cell is not None:
+        return _check_cell(spec, args)
     chosen = args.activation or spec.activation
     activations = ("sigmoid", "tanh") if chosen == "both" else (chosen,)
     wanted = args.backend or ["program", "numpy"]
     backends = BACKENDS if "all" in wanted else tuple(dict.fromkeys(wanted))
     report = run_checks(activations, backends, args.trials, args.seed, ExportInfo(spec=args.spec or spec.name, title=spec.title))
+    text = report.to_json() if args.json else report.text()
+    return text, 0 if report.ok else 1
+
+
+def _check_cell(spec, args) -> tuple[str, int]:
+    """A cell given by equations: every backend against the forward evaluator and torch autograd."""
+    from symbptt.cell.check import BACKENDS as CELL_BACKENDS
+    from symbptt.cell.check import run_cell_checks
+    from symbptt.cell.graph import build_graph
+    from symbptt.errors import UsageError
+
+    if args.activation is not None:
+        raise UsageError("a cell given by equations names its functions in its equations", "--activation")
+    wanted = args.backend or ["program", "numpy"]
+    backends = CELL_BACKENDS if "all" in wanted else tuple(dict.fromkeys(wanted))
+    graph = build_graph(spec.cell, spec.dimensions)
+    report = run_cell_checks(graph, backends, args.trials, args.seed, args.spec or spec.name)
     text = report.to_json() if args.json else report.text()
     return text, 0 if report.ok else 1

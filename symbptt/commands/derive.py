@@ -20,7 +20,8 @@ def add_parser(commands):
         "sparse tensor and the vectorised form. --explicit prints the reverse-mode program instead.",
     )
     add_model_options(parser)
-    parser.add_argument("--wrt", choices=PARAMETERS, help="the parameter (default: all of the spec's)")
+    parser.add_argument("--wrt", metavar="PARAM",
+                        help="the parameter (default: all of the spec's; W, U, V, b or c for the lecture's RNN)")
     parser.add_argument("--explicit", action="store_true",
                         help="the reverse-mode program for concrete --d --n --k --T, as named assignments")
     parser.add_argument("--format", choices=("text", "latex", "json"), default="text")
@@ -78,7 +79,15 @@ def _with_sparsity(derivation, model, wrt: str):
 def run(args) -> str:
     from symbptt.latex.printer import derivation_to_latex
     from symbptt.latex.text import derivation_to_text
+    from symbptt.spec import resolve
 
+    if resolve(args.spec).cell is not None:  # a cell given by its equations
+        from symbptt.commands.cell_derive import run_cell
+
+        return run_cell(args)
+    if args.wrt is not None and args.wrt not in PARAMETERS:
+        raise UsageError(f"invalid choice: {args.wrt!r} (the lecture's RNN has the parameters "
+                         f"{', '.join(PARAMETERS)})", "--wrt")  # fmt: skip
     spec, model = spec_and_model(args)
     T = steps_option(args, spec)
     if args.explicit:

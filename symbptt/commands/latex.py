@@ -23,7 +23,7 @@ def add_parser(commands):
     parser.add_argument("--style", choices=STYLES, default="notes", help="notes (article, default), slides (Beamer) or snippet")
     parser.add_argument("--format", choices=("latex", "markdown"), default="latex")
     parser.add_argument("--pdf", action="store_true", help="also compile to PDF (needs -o and pdflatex)")
-    parser.add_argument("--wrt", choices=PARAMETERS, action="append",
+    parser.add_argument("--wrt", metavar="PARAM", action="append",
                         help="a parameter to include (repeat for several; default: the spec's)")  # fmt: skip
     parser.add_argument("--figure-d", type=int, metavar="D", help="d of the drawn sparse tensor (1 … 6; default: the spec's, 3)")
     parser.add_argument("--no-shapes", action="store_true", help="do not write the shape under each factor")
@@ -47,6 +47,16 @@ def run(args) -> str:
         raise UsageError("--pdf compiles LaTeX; it does not go with --format markdown", "--pdf")
     if args.timeout <= 0:
         raise UsageError("must be a positive number of seconds", "--timeout")
+    from symbptt.spec import resolve
+
+    if resolve(args.spec).cell is not None:  # a cell given by its equations
+        from symbptt.commands.cell_latex import run_cell
+
+        return run_cell(args)
+    unknown = [name for name in args.wrt or () if name not in PARAMETERS]
+    if unknown:
+        raise UsageError(f"invalid choice: {unknown[0]!r} (the lecture's RNN has the parameters "
+                         f"{', '.join(PARAMETERS)})", "--wrt")  # fmt: skip
     spec, model = spec_and_model(args)
     T = steps_option(args, spec)
     if T > MAX_EXPANDED_T:

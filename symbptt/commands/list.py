@@ -13,5 +13,6 @@ def run(args) -> str:
     lines = []
     for name, path in shipped_specs().items():
         spec = load(path)
-        lines.append(f"{name:24} {spec.activation:8} {spec.title}")
+        kind = "cell" if spec.cell is not None else spec.activation
+        lines.append(f"{name:24} {kind:8} {spec.title}")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,88 @@
+"""``symbptt build`` for a cell given by its equations: derive, write, export and check.
+
+The same stages as for the lecture's RNN (:mod:`symbptt.build`), read from the step
+graph: every derivation of the cell (``derive``), notes, slides and snippet (.tex, and
+.pdf when TeX is there), the exported module per backend, and the check of every
+exported module against the forward evaluator (central differences, and torch
+autograd where torch is installed). A cell has no claims to verify.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from symbptt.build import CHECK_SEED, CHECK_TRIALS, SpecResult, _worse
+from symbptt.errors import TexError
+from symbptt.files import write_atomic
+
+
+def build_cell_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str], None]) -> SpecResult:
+    from symbptt.cell.derive import derive_cell
+    from symbptt.cell.graph import build_graph
+
+    result = SpecResult(spec.name)
+    graph = build_graph(spec.cell, spec.dimensions)
+    progress("deriving")
+    derived = derive_cell(graph, tuple(name for name in spec.parameters if name in graph.parameter_nodes),
+                          int(spec.dimensions.get("T", 3)))  # fmt: skip
+    result.steps = sum(len(item.steps) for item in derived.all())
+    _write_documents(spec, derived, out, pdf, progress, result)
+    for backend in spec.export:
+        progress(f"exporting {backend}")
+        _export_and_check(spec, graph, backend, out, progress, result)
+    return result
+
+
+def _write_documents(spec, derived, out: Path, pdf, progress, result: SpecResult) -> None:
+    from symbptt.latex.cell_documents import CellLecture, build, markdown, standalone
+    from symbptt.latex.compile import compile_next_to, find_engine
+
+    lecture = CellLecture(derived=derived, title=spec.title, author=spec.author, date=spec.date)
+    compile_pdfs = pdf
+    if pdf is not False:
+        try:
+            find_engine()
+            compile_pdfs = True
+        except TexError:
+            if pdf:
+                raise
+            compile_pdfs = False
+            result.notes.append("no TeX found: .tex written, PDFs skipped (scripts/setup.sh installs TeX)")
+    for style in spec.styles:
+        progress(f"writing {style}")
+        source = build(style, lecture)
+        target = write_atomic(out / f"{style}.tex", source)
+        result.files.append(target)
+        if compile_pdfs:
+            progress(f"compiling {style}.pdf")
+            document = standalone(source) if style == "snippet" else source
+            result.files.append(compile_next_to(target, document))
+    result.files.append(write_atomic(out / "notes.md", markdown(lecture)))
+
+
+def _export_and_check(spec, graph, backend: str, out: Path, progress, result: SpecResult) -> None:
+    import importlib.util
+
+    from symbptt.cell.check import run_cell_checks
+    from symbptt.cell.export import ExportInfo, export_source
+
+    source = export_source(graph, backend, ExportInfo(spec.name, spec.title))
+    module_name = f"{spec.name.replace('-', '_')}_{backend}"
+    result.files.append(write_atomic(out / f"{module_name}.py", source))
+    library = {"jax": "jax", "torch": "torch"}.get(backend)
+    if library is not None and importlib.util.find_spec(library) is None:
+        result.notes.append(f"{backend} not installed: {module_name}.py written, not checked")
+        return
+    progress(f"checking {backend}")
+    report = run_cell_checks(graph, (backend,), CHECK_TRIALS, CHECK_SEED, spec.name)
+    for comparison in report.comparisons:
+        if comparison.skipped:
+            result.notes.append(f"{backend}: {comparison.skipped}")
+            continue
+        result.worst_differences = _worse(result.worst_differences, comparison.against_differences)
+        if comparison.against_autograd is not None:
+            result.worst_reference = _worse(result.worst_reference, comparison.against_autograd)
+        elif result.worst_reference is None:
+            result.worst_reference = comparison.against_differences
+    result.check_ok = result.check_ok and report.ok

@@ -1,0 +1,92 @@
+"""The ``[model]`` table of a spec: a cell given by its equations (read by symbptt.spec).
+
+Only names, a loss, LaTeX equations and parameter shapes are read here; the
+equations are parsed later, by our own grammar, when the step graph is built.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from symbptt.errors import SpecError
+
+MODEL_KEYS = {
+    "name": (str, None), "input": (str, None), "state": ((str, list), None), "output": (str, None),
+    "loss": (str, ("cross-entropy", "squared-error")), "equations": (str, None), "parameters": (dict, None),
+}  # fmt: skip
+MAX_MODEL_PARAMETERS = 64
+MAX_STATES = 16
+MAX_SIZE = 4096
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
+_MODEL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+_SHAPE_DIMENSIONS = ("d", "n", "k")
+_OPENING_QUOTES = re.compile(r"=\s*('''|\"\"\")\s*$")
+
+_HELP = {
+    "state": 'the vectors carried from step to step, e.g. state = ["h"]',
+    "output": 'the vector the loss reads, e.g. output = "o"',
+    "equations": "one equation a line in LaTeX, e.g. h_t = \\tanh(W h_{t-1} + U x_t + b)",
+    "parameters": 'a [model.parameters] table: name = shape, e.g. W = ["d", "d"]',
+}
+
+
+def read_model_table(table: dict, at, text: str, path: Path, check_type, check_choice, did_you_mean):
+    """A CellModel from the [model] table; ``at(key, table)`` locates a key in the file."""
+    from symbptt.cell.graph import CellModel
+
+    for key, value in table.items():
+        where = at(key, "model")
+        if key not in MODEL_KEYS:
+            raise SpecError(f"unknown key {key!r} in [model]{did_you_mean(key, MODEL_KEYS)}", where)
+        kind, allowed = MODEL_KEYS[key]
+        check_type(key, value, kind, where)
+        if allowed is not None:
+            check_choice(key, value, allowed, where)
+    for required in ("state", "output", "equations", "parameters"):
+        if required not in table:
+            raise SpecError(f"[model] needs {required!r} ({_HELP[required]})", at("model"))
+    states = table["state"] if isinstance(table["state"], list) else [table["state"]]
+    if not states or len(states) > MAX_STATES:
+        raise SpecError(f"'state' lists 1 to {MAX_STATES} state vectors, not {len(states)}", at("state", "model"))
+    names = {"input": table.get("input", "x"), "output": table["output"], "name": table.get("name", path.stem)}
+    for key, value in (*names.items(), *(("state", state) for state in states)):
+        if not isinstance(value, str) or not (_MODEL_NAME if key == "name" else _NAME).fullmatch(value):
+            raise SpecError(f"{key} {value!r} is not a name (a letter, then letters, digits or _)", at(key, "model"))
+    if len(set(states)) != len(states):
+        raise SpecError("'state' names a state twice", at("state", "model"))
+    parameters = _parameters(table["parameters"], at)
+    where = at("equations", "model")
+    line = int(where.rsplit(":", 1)[1]) if where.rsplit(":", 1)[-1].isdigit() else 1
+    lines = text.splitlines()
+    if line - 1 < len(lines) and _OPENING_QUOTES.search(lines[line - 1]):
+        line += 1  # TOML drops the line break right after the opening quotes
+    return CellModel(
+        name=names["name"], input=names["input"], states=tuple(states), output=names["output"],
+        loss=table.get("loss", "cross-entropy"), equations=table["equations"], parameters=parameters,
+        equations_line=line, where=str(path),
+        parameter_lines={name: at(name, "model.parameters") for name in parameters},
+        key_lines={**{key: at(key, "model") for key in ("state", "output", "input")}, "model": at("model"),
+                   "dimensions": at("dimensions"), **{f"dimension {dim}": at(dim, "dimensions") for dim in "dnk"}},
+    )  # fmt: skip
+
+
+def _parameters(table: dict, at) -> dict:
+    if not table:
+        raise SpecError("[model.parameters] is empty", at("parameters", "model"))
+    if len(table) > MAX_MODEL_PARAMETERS:
+        raise SpecError(f"{len(table)} parameters are more than {MAX_MODEL_PARAMETERS}", at("parameters", "model"))
+    shapes = {}
+    for name, shape in table.items():
+        where = at(name, "model.parameters")
+        if not _NAME.fullmatch(name):
+            raise SpecError(f"parameter {name!r} is not a name (a letter, then letters, digits or _)", where)
+        if not isinstance(shape, list) or len(shape) > 2:
+            raise SpecError(f'the shape of {name} must be a list of at most two dimensions, e.g. ["d", "n"], '
+                            f"not {shape!r}", where)  # fmt: skip
+        for part in shape:
+            if isinstance(part, bool) or not (part in _SHAPE_DIMENSIONS or isinstance(part, int) and 1 <= part <= MAX_SIZE):
+                raise SpecError(f"the shape of {name}: {part!r} is not d, n or k (or a whole number from 1 to {MAX_SIZE})",
+                                where)  # fmt: skip
+        shapes[name] = tuple(shape)
+    return shapes
