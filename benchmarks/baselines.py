@@ -4,11 +4,11 @@
   batched, row convention (states are (B, d) rows, so each step is one
   (B, d) @ (d, d) matmul), preallocated time-major arrays, every per-step
   quantity that does not depend on the recurrence computed for all steps in
-  one matmul outside the loop. This is the speed bar of DESIGN.md.
+  one matmul outside the loop. This is the speed bar of docs/ARCHITECTURE.md.
 * ``torch_autograd_cpu``: the same forward pass in PyTorch (float64, CPU) with
   ``backward()``; an independent check of the gradients and a second bar.
 
-Both take the arguments of ``symbptt.numeric.reference.bptt`` (params W, U, V,
+Both take the arguments of ``symbptt.oracle.bptt`` (params W, U, V,
 b, c in the lecture's column shapes; xs (B, T, n) or (T, n); integer ys; s0 or
 None) and return (loss, grads) with the keys W, U, V, b, c, s0. They trust
 their inputs: validation is the reference's job, and it would cost time here.
@@ -179,7 +179,7 @@ def torch_autograd_cpu(
 
 def _timing_table(d: int, n: int, k: int, T: int, B: int, repeat: int) -> str:
     """Best-of-``repeat`` time of each contender on one problem, with ratios to the handwritten."""
-    from symbptt.numeric.reference import bptt, random_problem
+    from symbptt.oracle import bptt, random_problem
 
     params, xs, ys, s0 = random_problem(np.random.default_rng(0), d, n, k, T, batch=B)
     contenders = {

@@ -38,7 +38,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from symbptt.model import RNN  # noqa: E402
 from symbptt.numeric.export import export_source, load_module  # noqa: E402
-from symbptt.numeric.reference import random_problem  # noqa: E402
+from symbptt.oracle import random_problem  # noqa: E402
 
 FULL = {"d": 1024, "n": 256, "k": 256, "T": 256, "B": 64}
 SMALL = {"d": 16, "n": 8, "k": 8, "T": 12, "B": 4}

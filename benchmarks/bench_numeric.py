@@ -59,7 +59,7 @@ from symbptt.model import RNN  # noqa: E402
 from symbptt.numeric.export import export_source, load_module  # noqa: E402
 from symbptt.numeric.finite_differences import max_relative_error  # noqa: E402
 from symbptt.numeric.lambdify import lambdify_program, lambdify_program_elements  # noqa: E402
-from symbptt.numeric.reference import random_problem  # noqa: E402
+from symbptt.oracle import random_problem  # noqa: E402
 
 SIZES = (16, 64, 256)
 BATCHES = (1, 32)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # One set-up for the README's quick start and for CI: a virtualenv in .venv with
-# symbptt and its test tools, and TeX from Debian's packages where this machine
-# can install them (root or password-less sudo with apt-get). Safe to run again.
+# symbptt, its test tools and its linter (the `dev` extra: pytest, hypothesis, ruff),
+# and TeX from Debian's packages where this machine can install them (root or
+# password-less sudo with apt-get). Safe to run again.
 #
-#   bash scripts/setup.sh            # .venv with symbptt[test], TeX if possible
+#   bash scripts/setup.sh            # .venv with symbptt[dev], TeX if possible
 #   SYMBPTT_NO_TEX=1 bash scripts/setup.sh   # skip TeX
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,5 +37,5 @@ install_tex
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
 echo "setup: ready (.venv/bin/symbptt)" >&2

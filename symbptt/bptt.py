@@ -295,7 +295,7 @@ class BPTT:
     # --- the vectorised form -------------------------------------------------------------
 
     def delta_rule(self) -> DeltaRule:
-        """δ_T = Vᵀ(y_T − e_T), δ_k = Vᵀ(y_k − e_k) + Wᵀ(δ_{k+1} ⊙ σ'(a_{k+1})) (NOTATION.md)."""
+        """δ_T = Vᵀ(y_T − e_T), δ_k = Vᵀ(y_k − e_k) + Wᵀ(δ_{k+1} ⊙ σ'(a_{k+1})) (docs/NOTATION.md)."""
         return DeltaRule(
             last=Product((Transpose(Param("V")), residual(T_step))),
             rule=Add((

@@ -19,6 +19,7 @@ from symbptt.files import write_atomic
 
 CHECK_TRIALS = 8  # random problems per exported module (d, n, k from 1 to 5, batches, s0 = 0)
 CHECK_SEED = 0
+SUMMARY_WIDTH = 88  # the summary fits a terminal: no line longer, but for a single long path
 
 
 @dataclass
@@ -55,7 +56,7 @@ def build_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str], None
         from symbptt.build_cell import build_cell_spec
 
         return build_cell_spec(spec, out, pdf, progress)
-    from symbptt.commands.derive import derivations_for
+    from symbptt.lecture import derivations_for
     from symbptt.model import RNN
 
     result = SpecResult(spec.name)
@@ -93,7 +94,7 @@ def _write_documents(spec, model, derivations, out: Path, pdf, progress, result:
     lecture = Lecture(
         model=model, derivations=tuple(derivations), parameters=spec.parameters, T=spec.dimensions["T"],
         title=spec.title, author=spec.author, date=spec.date, topic=spec.topic, tau=spec.tau,
-        figure_d=spec.figure_d, shapes=spec.shapes,
+        figure_d=spec.figure_d, shapes=spec.shapes, detail=spec.detail,
     )  # fmt: skip
     compile_pdfs = pdf
     if pdf is not False:
@@ -146,15 +147,20 @@ def _worse(old: float | None, new: float) -> float:
 
 def summary(results: list[SpecResult], root: Path) -> str:
     """The table the command prints at the end, one row per spec."""
-    rows = [("spec", "steps", "claims verified", "worst error: reference / differences", "files written")]
+    import textwrap
+
+    rows = [("spec", "steps", "claims verified", "worst error: reference / differences")]
     for item in results:
         good = sum(claim.ok for claim in item.claims)
         claims = f"{good}/{len(item.claims)}" if item.claims else "—"
         error = "—" if item.worst_reference is None else f"{item.worst_reference:.1e} / {item.worst_differences:.1e}"
-        files = ", ".join(_relative(path, root) for path in item.files)
-        rows.append((item.name, str(item.steps), claims, error, files))
+        rows.append((item.name, str(item.steps), claims, error))
     widths = [max(len(row[column]) for row in rows) for column in range(4)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4] for row in rows]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    for item in results:  # the files under the table, wrapped: a list of paths is too long for a column
+        files = ", ".join(_relative(path, root) for path in item.files) or "none"
+        lines += textwrap.wrap(f"{item.name} wrote: {files}", SUMMARY_WIDTH, subsequent_indent="    ",
+                               break_on_hyphens=False, break_long_words=False)  # fmt: skip
     for item in results:
         for claim in item.claims:
             if not claim.ok:

@@ -194,8 +194,9 @@ def explicit_state_derivative(model: RNN, wrt: str = "W") -> Derivation:
     act = model.sigma
     steps = [Step(PartialD(act(a[k, p]), theta, True), Rule("s_k = σ(a_k), element by element", r"s_k = \sigma(a_k)\text{, element by element}"))]
     outer = sp.diff(act(a[k, p]), a[k, p])
-    steps.append(Step(outer * PartialD(a[k, p], theta), Rule("chain rule")))
-    steps += _preactivation_steps(model, wrt, theta, outer)
+    # ∂⁺ on every line: the whole chain holds s_{k-1} fixed, not only its first line.
+    steps.append(Step(outer * PartialD(a[k, p], theta, True), Rule("chain rule")))
+    steps += _preactivation_steps(model, wrt, theta, outer, explicit=True)
     shape = {"W": (model.d, model.d, model.d), "U": (model.d, model.d, model.n), "b": (model.d, model.d)}[wrt]
     return Derivation(
         name=f"explicit_s_{wrt}",
@@ -215,10 +216,10 @@ def _sparsity_note(wrt: str) -> str:
     return f"Non-zero only when p = q: at most {nonzero} of the {cells} entries of ∂⁺s_k/∂{wrt}."
 
 
-def _preactivation_steps(model: RNN, wrt: str, theta, outer=sp.S.One) -> list[Step]:
+def _preactivation_steps(model: RNN, wrt: str, theta, outer=sp.S.One, explicit=False) -> list[Step]:
     """The steps from ``outer · ∂a_{kp}/∂θ`` to the contracted element formula."""
     definition = model.preactivation(k, p)
-    steps = [Step(outer * PartialD(definition, theta), Rule("a_k = W s_{k−1} + U x_k + b", r"a_k = W s_{k-1} + U x_k + b"))]
+    steps = [Step(outer * PartialD(definition, theta, explicit), Rule("a_k = W s_{k−1} + U x_k + b", r"a_k = W s_{k-1} + U x_k + b"))]
     inner = drop_zero_sums(sp.diff(definition, theta))
     held = {"W": "U x_k and b", "U": "W s_{k−1} and b", "b": "W s_{k−1} and U x_k"}[wrt]
     held_latex = {"W": r"U x_k, b", "U": r"W s_{k-1}, b", "b": r"W s_{k-1}, U x_k"}[wrt]

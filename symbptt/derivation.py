@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from symbptt.display import show
 from symbptt.shapes import Shape
 
 
@@ -63,6 +64,7 @@ class Derivation:
 
     @property
     def result(self):
+        """The last right-hand side: what the derivation arrives at."""
         return self.steps[-1].rhs
 
     def for_activation(self, name: str) -> Derivation:
@@ -75,6 +77,9 @@ class Derivation:
         return replace(self, title=title, steps=steps, notes=notes)
 
     def _repr_latex_(self) -> str:
-        from symbptt.latex.printer import derivation_to_latex
+        """How Jupyter shows a derivation: the chain as LaTeX, each step with its rule."""
+        return "$$" + show(self, "latex") + "$$"
 
-        return "$$" + derivation_to_latex(self) + "$$"
+    def __str__(self) -> str:
+        """The chain as the terminal shows it (``symbptt derive``), one step a line."""
+        return show(self, "text")

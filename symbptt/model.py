@@ -11,17 +11,14 @@ concrete steps. The dimensions d, n, k are positive integers or SymPy symbols.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import sympy as sp
 
+from symbptt.dimensions import checked_dimension
 from symbptt.errors import DimensionError
 from symbptt.functions import Activation, activation
 from symbptt.shapes import Shape
-
-# Beyond this a dimension is a typo, not a network: nothing here could expand it.
-MAX_DIMENSION = 100_000
 
 # Index symbols. Time steps and element indices are plain integer symbols; the
 # dimension symbols are positive integers, so a class count called ``k`` never
@@ -36,7 +33,6 @@ o, y, e = sp.IndexedBase("o"), sp.IndexedBase("y"), sp.IndexedBase("e")
 L = sp.IndexedBase("L")
 
 PARAMETERS = ("W", "U", "V", "b", "c")
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,15}\Z")
 
 
 def dimension(value, name: str) -> sp.Expr:
@@ -44,36 +40,14 @@ def dimension(value, name: str) -> sp.Expr:
 
     Accepts a positive int, a string of digits, or a short name such as ``"d"``
     (which becomes a symbol). Never evaluates the text: a name is only ever a name.
+    The checks themselves are :func:`symbptt.dimensions.checked_dimension` (no SymPy).
     """
     if isinstance(value, sp.Symbol):
         return sp.Symbol(value.name, integer=True, positive=True)
     if isinstance(value, sp.Integer):
         value = int(value)
-    if isinstance(value, bool):
-        raise DimensionError(f"must be a positive integer or a name, not {value!r}", name)
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise DimensionError(f"must be a whole number, not {value!r}", name)
-        value = int(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"[+-]?\d+", text):
-            value = int(text)
-        elif re.fullmatch(r"[+-]?\d*\.\d*([eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d+", text):
-            raise DimensionError(f"must be a whole number, not {text!r}", name)
-        elif _NAME.match(text):
-            return sp.Symbol(text, integer=True, positive=True)
-        else:
-            raise DimensionError(
-                f"{text!r} is neither a positive integer nor a name (letters, digits, _)", name
-            )
-    if not isinstance(value, int):
-        raise DimensionError(f"must be a positive integer or a name, not {value!r}", name)
-    if value <= 0:
-        raise DimensionError(f"must be at least 1, got {value}", name)
-    if value > MAX_DIMENSION:
-        raise DimensionError(f"{value} is larger than the limit of {MAX_DIMENSION}", name)
-    return sp.Integer(value)
+    checked = checked_dimension(value, name)
+    return sp.Symbol(checked, integer=True, positive=True) if isinstance(checked, str) else sp.Integer(checked)
 
 
 @dataclass(frozen=True)
@@ -115,13 +89,17 @@ class RNN:
         return {"d": self.d, "n": self.n, "k": self.k}
 
     def concrete_dims(self, purpose: str, limits: dict[str, int]) -> dict[str, int]:
-        """The dimensions as ints, or an error saying which one stops ``purpose``."""
+        """The dimensions as ints, or one error naming every one that stops ``purpose``."""
+        symbolic = [name for name, value in self.dims().items() if not value.is_Integer]
+        if len(symbolic) == 1:
+            (name,) = symbolic
+            raise DimensionError(f"{purpose} needs a number, not the symbol {name} (give --{name})", name)
+        if symbolic:  # all at once: a user should not find them one failed run at a time
+            options = " ".join(f"--{name} {name.upper()}" for name in symbolic)
+            raise DimensionError(f"{purpose} needs numbers, not the symbols {', '.join(symbolic)} (give {options})",
+                                 ", ".join(symbolic))  # fmt: skip
         out = {}
         for name, value in self.dims().items():
-            if not value.is_Integer:
-                raise DimensionError(
-                    f"{purpose} needs a number, not the symbol {value} (give --{name})", name
-                )
             if name in limits and int(value) > limits[name]:
                 raise DimensionError(
                     f"{int(value)} is too large for {purpose} (at most {limits[name]})", name

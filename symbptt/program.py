@@ -8,13 +8,14 @@ Gradients: ∂L/∂W = Σ_k g_k s_{k−1}ᵀ,  ∂L/∂U = Σ_k g_k x_kᵀ,  ∂
 Each assignment refers to the *names* of earlier ones (``δ_3`` uses ``g_4``), and
 is never substituted back into one expression: that is what keeps the size and
 the build time at O(T·d²), where differentiating the unrolled loss grows like
-(c·d)^T (DESIGN.md). Every assignment holds its matrix-level term (what the
+(c·d)^T (docs/ARCHITECTURE.md). Every assignment holds its matrix-level term (what the
 numeric export turns into one matrix product per step) and, for the element
 view, one SymPy expression per entry.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 from dataclasses import dataclass
 
@@ -82,29 +83,45 @@ def _sum(terms) -> sp.Expr:
     simple as they get; canonical ordering would only cost time (measured at
     d = 64: 0.26 s against 0.01 s per matrix-vector product).
     """
-    terms = [term for term in terms if term is not sp.S.Zero]
+    terms = [term for term in terms if term is not _ZERO]
     if not terms:
-        return sp.S.Zero
-    return terms[0] if len(terms) == 1 else sp.Add._from_args(terms)
+        return _ZERO
+    # every entry commutes (Indexed symbols, exp, σ): saying so skips SymPy asking each
+    # argument, which was two thirds of the build time at d = 64
+    return terms[0] if len(terms) == 1 else _ADD(terms, True)
 
 
-def _product(*factors) -> sp.Expr:
-    if any(factor is sp.S.Zero for factor in factors):
-        return sp.S.Zero
-    return sp.Mul._from_args(factors)
+_ZERO = sp.S.Zero
+_ADD, _MUL = sp.Add._from_args, sp.Mul._from_args
+
+
+def _mul2(left, right) -> sp.Expr:
+    """``left · right`` without SymPy's canonicalisation (the inner loop: d²·T calls)."""
+    return _ZERO if left is _ZERO or right is _ZERO else _MUL((left, right), True)
 
 
 class _Entries:
-    """Each Indexed entry made once: creating ``W[p, i]`` costs more than using it."""
+    """Each Indexed entry made once, in lists indexed by its 1-based position.
+
+    Creating ``W[p, i]`` costs more than using it, and a list index is cheaper than
+    a dictionary look-up keyed by SymPy objects (which was a third of the build).
+    """
 
     def __init__(self):
-        self._cache: dict = {}
+        self._vectors: dict = {}
 
-    def __call__(self, base, *index):
-        key = (base, index)
-        found = self._cache.get(key)
+    def matrix(self, base, rows: int, cols: int) -> list[list]:
+        return [[]] + [[None] + [base[p, i] for i in range(1, cols + 1)] for p in range(1, rows + 1)]
+
+    def vector(self, base, size: int) -> list:
+        return [None] + [base[i] for i in range(1, size + 1)]
+
+    def at_step(self, base, step: int, size: int) -> list:
+        """[None, base[step, 1], …, base[step, size]], made once per (base, step)."""
+        key = (base.name, step)
+        found = self._vectors.get(key)
         if found is None:
-            found = self._cache[key] = base[index]
+            found = self._vectors[key] = [None] + [base[step, i] for i in range(1, size + 1)]
         return found
 
 
@@ -136,6 +153,19 @@ def step_rules(model: RNN) -> dict[str, Term]:
 
 def build(model: RNN, T: int) -> Program:
     """The whole reverse-mode program for concrete dimensions and T steps."""
+    # The program is hundreds of thousands of small acyclic SymPy trees: Python's cycle
+    # collector finds nothing in them but, scanning them again and again as they pile up,
+    # made the build superlinear in T (at d = 64: 40 % of the time at T = 8, more at 64).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(model, T)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(model: RNN, T: int) -> Program:
     dims = model.concrete_dims("the explicit program", PROGRAM_LIMITS)
     if isinstance(T, bool) or not isinstance(T, int) or T < 1:
         raise SymbpttError(f"must be a positive whole number of steps, not {T!r}", "T")
@@ -147,7 +177,10 @@ def build(model: RNN, T: int) -> Program:
     out: list[Assignment] = []
 
     E = _Entries()
+    Wm, Um, Vm = E.matrix(W, d, d), E.matrix(U, d, n), E.matrix(V, kk, d)
+    bv, cv = E.vector(b, d), E.vector(c, kk)
     rules = step_rules(model)
+    minus_one = sp.S.NegativeOne
 
     def rule(name, step):
         return rules[name].subs({k: step})
@@ -155,51 +188,61 @@ def build(model: RNN, T: int) -> Program:
     def total(name):
         return rules[f"∂L/∂{name}"].subs({T_step: T})
 
-    def state(step, i):
-        return sp.S.Zero if model.s0_zero and step == 0 else E(s, step, i)
+    def states(step):
+        return [None] + [_ZERO] * d if model.s0_zero and step == 0 else E.at_step(s, step, d)
 
     def emit(name, phase, term, base, step, elements):
         out.append(Assignment(name, phase, term, base, step, tuple(elements)))
 
     for step in range(1, T + 1):
+        before, inputs = states(step - 1), E.at_step(x, step, n)
         emit(f"a_{step}", "forward", rule("a_k", step), a, step,
-             (((p,), _sum([*(_product(E(W, p, i), state(step - 1, i)) for i in rows_d),
-                           *(_product(E(U, p, j), E(x, step, j)) for j in rows_n), E(b, p)]))
+             (((p,), _sum([*(_mul2(Wm[p][i], before[i]) for i in rows_d),
+                           *(_mul2(Um[p][j], inputs[j]) for j in rows_n), bv[p]]))
               for p in rows_d))  # fmt: skip
-        emit(f"s_{step}", "forward", rule("s_k", step), s, step,
-             (((p,), act(E(a, step, p))) for p in rows_d))
+        pre, now = E.at_step(a, step, d), E.at_step(s, step, d)
+        emit(f"s_{step}", "forward", rule("s_k", step), s, step, (((p,), act(pre[p])) for p in rows_d))
         emit(f"o_{step}", "forward", rule("o_k", step), o, step,
-             (((m,), _sum([*(_product(E(V, m, i), E(s, step, i)) for i in rows_d), E(c, m)])) for m in rows_k))
-        partition = _sum([sp.exp(E(o, step, l)) for l in rows_k])
+             (((m,), _sum([*(_mul2(Vm[m][i], now[i]) for i in rows_d), cv[m]])) for m in rows_k))
+        scores = E.at_step(o, step, kk)
+        partition = _sum([sp.exp(scores[l]) for l in rows_k])
         emit(f"y_{step}", "forward", rule("y_k", step), y, step,
-             (((m,), _product(sp.exp(E(o, step, m)), sp.Pow(partition, -1))) for m in rows_k))
+             (((m,), _mul2(sp.exp(scores[m]), sp.Pow(partition, -1))) for m in rows_k))
 
     for step in range(1, T + 1):
+        probs, onehot = E.at_step(y, step, kk), E.at_step(e, step, kk)
         emit(f"r_{step}", "backward", rule("r_k", step), r_, step,
-             (((m,), _sum([E(y, step, m), _product(sp.S.NegativeOne, E(e, step, m))])) for m in rows_k))
+             (((m,), _sum([probs[m], _mul2(minus_one, onehot[m])])) for m in rows_k))
     for step in range(T, 0, -1):
-        from_output = [[_product(E(V, m, i), E(r_, step, m)) for m in rows_k] for i in rows_d]
+        residuals = E.at_step(r_, step, kk)
+        from_output = [None] + [[_mul2(Vm[m][i], residuals[m]) for m in rows_k] for i in rows_d]
         if step == T:
             term = rules["δ_T"].subs({T_step: step})
-            entries = (((i,), _sum(from_output[i - 1])) for i in rows_d)
+            entries = (((i,), _sum(from_output[i])) for i in rows_d)
         else:
             term = rule("δ_k", step)
-            entries = (((i,), _sum([*from_output[i - 1], *(_product(E(W, p, i), E(g, step + 1, p)) for p in rows_d)])) for i in rows_d)
+            later = E.at_step(g, step + 1, d)
+            entries = (((i,), _sum([*from_output[i], *(_mul2(Wm[p][i], later[p]) for p in rows_d)])) for i in rows_d)
         emit(f"δ_{step}", "backward", term, delta, step, entries)
+        errors, pre = E.at_step(delta, step, d), E.at_step(a, step, d)
         emit(f"g_{step}", "backward", rule("g_k", step), g, step,
-             (((i,), _product(E(delta, step, i), act_prime(E(a, step, i)))) for i in rows_d))
+             (((i,), _mul2(errors[i], act_prime(pre[i]))) for i in rows_d))
 
     steps = range(1, T + 1)
+    gs = [None] + [E.at_step(g, t_, d) for t_ in steps]
+    rs = [None] + [E.at_step(r_, t_, kk) for t_ in steps]
+    xs_ = [None] + [E.at_step(x, t_, n) for t_ in steps]
+    ss = [states(t_) for t_ in range(0, T + 1)]
     gradients = {
-        "W": (total("W"), lambda q_, r__: [_product(E(g, t_, q_), state(t_ - 1, r__)) for t_ in steps], (rows_d, rows_d)),
-        "U": (total("U"), lambda q_, r__: [_product(E(g, t_, q_), E(x, t_, r__)) for t_ in steps], (rows_d, rows_n)),
-        "V": (total("V"), lambda q_, r__: [_product(E(r_, t_, q_), E(s, t_, r__)) for t_ in steps], (rows_k, rows_d)),
+        "W": (total("W"), lambda q_, r__: [_mul2(gs[t_][q_], ss[t_ - 1][r__]) for t_ in steps], (rows_d, rows_d)),
+        "U": (total("U"), lambda q_, r__: [_mul2(gs[t_][q_], xs_[t_][r__]) for t_ in steps], (rows_d, rows_n)),
+        "V": (total("V"), lambda q_, r__: [_mul2(rs[t_][q_], ss[t_][r__]) for t_ in steps], (rows_k, rows_d)),
     }  # fmt: skip
     for name, (term, summands, (rows, cols)) in gradients.items():
         emit(f"∂L/∂{name}", "gradient", term, grad[name], None,
              (((q_, r__), _sum(summands(q_, r__))) for q_ in rows for r__ in cols))
-    emit("∂L/∂b", "gradient", total("b"), grad["b"], None, (((q_,), _sum([E(g, t_, q_) for t_ in steps])) for q_ in rows_d))
-    emit("∂L/∂c", "gradient", total("c"), grad["c"], None, (((q_,), _sum([E(r_, t_, q_) for t_ in steps])) for q_ in rows_k))
+    emit("∂L/∂b", "gradient", total("b"), grad["b"], None, (((q_,), _sum([gs[t_][q_] for t_ in steps])) for q_ in rows_d))
+    emit("∂L/∂c", "gradient", total("c"), grad["c"], None, (((q_,), _sum([rs[t_][q_] for t_ in steps])) for q_ in rows_k))
     return Program(model, T, tuple(out))
 
 

@@ -1,6 +1,6 @@
 """Turning values into SymPy objects without ever parsing text.
 
-``sympify`` parses strings with ``eval`` (DESIGN.md: ``"__import__('os')…"``
+``sympify`` parses strings with ``eval`` (docs/ARCHITECTURE.md: ``"__import__('os')…"``
 executes), so the package never calls it: :func:`as_expr` is SymPy's strict
 conversion, which accepts numbers and SymPy objects and refuses a string.
 """

@@ -18,32 +18,75 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-import numpy as np
 import sympy as sp
 
 from symbptt import shapes
+from symbptt.display import show
 from symbptt.errors import ShapeError, SymbpttError
 from symbptt.safe import as_expr
 from symbptt.shapes import Shape
 
+
+class _NumPyOnFirstUse:
+    """NumPy, imported when a term is first evaluated: terms are printed far more often than
+    evaluated, and ``symbptt derive`` should not pay NumPy's import (a third of SymPy's)."""
+
+    def __getattr__(self, name):
+        import numpy
+
+        globals()["np"] = numpy  # from now on the module's ``np`` is NumPy itself
+        return getattr(numpy, name)
+
+
+np = _NumPyOnFirstUse()
+
 VECTOR_DIM = {"s": "d", "a": "d", "delta": "d", "g": "d", "x": "n", "o": "k", "y": "k", "e": "k", "r": "k"}
+# The sizes a shape is written in when no concrete ones are given: the symbols d, n, k.
+SYMBOLIC_DIMS = {name: sp.Symbol(name, integer=True, positive=True) for name in ("d", "n", "k")}
 PARAMETER_SHAPE = {"W": ("d", "d"), "U": ("d", "n"), "V": ("k", "d"), "b": ("d", 1), "c": ("k", 1)}
 
 
 class Term:
-    """Base class. Subclasses are frozen dataclasses; ``dims`` maps 'd', 'n', 'k' to sizes."""
+    """A matrix-level quantity of the lecture: ``∂L_1/∂s_1 ∂⁺s_1/∂W``, ``Σ_k …``, ``diag(σ'(a_k)) W``.
 
-    def shape(self, dims: dict) -> Shape:
+    ``str(term)`` prints it in the lecture's notation; :meth:`shape` gives its shape
+    (``d×d``), :meth:`evaluate` its value at the numbers of a :class:`Context`.
+    Subclasses are frozen dataclasses and implement ``_shape`` and ``_evaluate``.
+    """
+
+    def shape(self, dims: dict | None = None) -> Shape:
+        """The shape in numerator layout, e.g. ``1×d`` or ``d×d×d``.
+
+        ``dims`` maps ``"d"``, ``"n"``, ``"k"`` to sizes (ints or names); by default
+        they are the symbols d, n, k, so ``str(term.shape())`` reads ``d×d``.
+        """
+        return self._shape(SYMBOLIC_DIMS if dims is None else dims)
+
+    def _shape(self, dims: dict) -> Shape:
         raise NotImplementedError
 
     def subs(self, mapping: dict) -> Term:
+        """The term with steps substituted (``{t: 3}``), e.g. to make its limits concrete."""
         raise NotImplementedError
 
     def expand(self) -> Term:
         """Expand every sum and ordered product whose limits are concrete."""
         return self
 
-    def evaluate(self, ctx: Context) -> np.ndarray:
+    def evaluate(self, ctx: Context | None = None) -> np.ndarray:
+        """The term's value, an array of its shape, at the numbers of ``ctx``.
+
+        A term only has numbers at a network, a sequence and a forward pass: make
+        one with ``Context.random(d=3, n=2, k=4, T=3)`` (a random network run by the
+        independent oracle) or :func:`context_from_forward`. Steps must be concrete
+        (``BPTT(model, "W").expanded(3)`` gives such terms).
+        """
+        if ctx is None:
+            raise SymbpttError("a term has a value only at numbers: pass a Context, e.g. "
+                               "Context.random(d=3, n=2, k=4, T=3)", "evaluate")  # fmt: skip
+        return self._evaluate(ctx)
+
+    def _evaluate(self, ctx: Context) -> np.ndarray:
         raise NotImplementedError
 
     def __mul__(self, other: Term) -> Term:
@@ -61,9 +104,8 @@ class Term:
         return printer.print_term(self)
 
     def __str__(self) -> str:
-        from symbptt.latex.text import to_text
-
-        return to_text(self)
+        """The term in the lecture's notation as unicode text (the registered text printer)."""
+        return show(self, "text")
 
 
 def _step(value) -> sp.Expr:
@@ -86,13 +128,13 @@ class Vec(Term):
     def __post_init__(self):
         object.__setattr__(self, "step", _step(self.step))
 
-    def shape(self, dims):
+    def _shape(self, dims):
         return Shape.of(dims[VECTOR_DIM[self.name]], 1)
 
     def subs(self, mapping):
         return Vec(self.name, self.step.subs(mapping))
 
-    def evaluate(self, ctx):
+    def _evaluate(self, ctx):
         return ctx.vector(self.name, _concrete(self.step, f"{self.name}_{self.step}"))
 
 
@@ -102,13 +144,13 @@ class Param(Term):
 
     name: str
 
-    def shape(self, dims):
+    def _shape(self, dims):
         return Shape.of(*(dims.get(x, x) for x in PARAMETER_SHAPE[self.name]))
 
     def subs(self, mapping):
         return self
 
-    def evaluate(self, ctx):
+    def _evaluate(self, ctx):
         value = ctx.params[self.name]
         return value.reshape(-1, 1) if value.ndim == 1 else value
 
@@ -123,7 +165,7 @@ class Loss(Term):
         if self.step is not None:
             object.__setattr__(self, "step", _step(self.step))
 
-    def shape(self, dims):
+    def _shape(self, dims):
         return Shape(())
 
     def subs(self, mapping):
@@ -136,13 +178,13 @@ class Scalar(Term):
 
     value: int
 
-    def shape(self, dims):
+    def _shape(self, dims):
         return Shape(())
 
     def subs(self, mapping):
         return self
 
-    def evaluate(self, ctx):
+    def _evaluate(self, ctx):
         return np.array(float(self.value))
 
 
@@ -150,13 +192,13 @@ class Scalar(Term):
 class Identity(Term):
     dim: str = "d"
 
-    def shape(self, dims):
+    def _shape(self, dims):
         return Shape.of(dims[self.dim], dims[self.dim])
 
     def subs(self, mapping):
         return self
 
-    def evaluate(self, ctx):
+    def _evaluate(self, ctx):
         return np.eye(ctx.dims[self.dim])
 
 
@@ -168,7 +210,7 @@ class Deriv(Term):
     den: Term
     explicit: bool = False
 
-    def shape(self, dims):
+    def _shape(self, dims):
         num, den = self.num.shape(dims), self.den.shape(dims)
         if num.rank == 0:  # scalar by vector: a row; scalar by matrix: the matrix's shape
             return Shape((1, den.dims[0])) if den.dims[-1] == 1 else den
@@ -179,7 +221,7 @@ class Deriv(Term):
     def subs(self, mapping):
         return Deriv(self.num.subs(mapping), self.den.subs(mapping), self.explicit)
 
-    def evaluate(self, ctx):
+    def _evaluate(self, ctx):
         return ctx.local_derivative(self)
 
 
@@ -191,7 +233,7 @@ class Apply(Term):
     prime: bool = True
     activation: str = "sigmoid"
 
-    def shape(self, dims):
+    def _shape(self, dims):
         return self.arg.shape(dims)
 
     def subs(self, mapping):
@@ -207,7 +249,7 @@ class Apply(Term):
         chosen = ACTIVATIONS[self.activation]
         return chosen.derivative if self.prime else chosen.function
 
-    def evaluate(self, ctx):
+    def _evaluate(self, ctx):
         value = self.arg.evaluate(ctx)
         return ctx.prime(value) if self.prime else ctx.function(value)
 
@@ -218,13 +260,13 @@ class Softmax(Term):
 
     arg: Term
 
-    def shape(self, dims):
+    def _shape(self, dims):
         return self.arg.shape(dims)
 
     def subs(self, mapping):
         return Softmax(self.arg.subs(mapping))
 
-    def evaluate(self, ctx):
+    def _evaluate(self, ctx):
         value = self.arg.evaluate(ctx)
         shifted = np.exp(value - value.max())
         return shifted / shifted.sum()
@@ -234,7 +276,7 @@ class Softmax(Term):
 class Diag(Term):
     arg: Term
 
-    def shape(self, dims):
+    def _shape(self, dims):
         n = self.arg.shape(dims).dims[0]
         return Shape((n, n))
 
@@ -244,7 +286,7 @@ class Diag(Term):
     def expand(self):
         return Diag(self.arg.expand())
 
-    def evaluate(self, ctx):
+    def _evaluate(self, ctx):
         return np.diag(self.arg.evaluate(ctx).ravel())
 
 
@@ -254,7 +296,7 @@ class Norm(Term):
 
     arg: Term
 
-    def shape(self, dims):
+    def _shape(self, dims):
         return Shape(())
 
     def subs(self, mapping):
@@ -263,7 +305,7 @@ class Norm(Term):
     def expand(self):
         return Norm(self.arg.expand())
 
-    def evaluate(self, ctx):
+    def _evaluate(self, ctx):
         value = self.arg.evaluate(ctx)
         return np.array(np.linalg.norm(value, ord=2) if value.ndim == 2 else np.abs(value).max())
 
@@ -272,7 +314,7 @@ class Norm(Term):
 class Transpose(Term):
     arg: Term
 
-    def shape(self, dims):
+    def _shape(self, dims):
         return self.arg.shape(dims).transpose()
 
     def subs(self, mapping):
@@ -281,7 +323,7 @@ class Transpose(Term):
     def expand(self):
         return Transpose(self.arg.expand())
 
-    def evaluate(self, ctx):
+    def _evaluate(self, ctx):
         return self.arg.evaluate(ctx).T
 
 
@@ -292,7 +334,7 @@ class Hadamard(Term):
     left: Term
     right: Term
 
-    def shape(self, dims):
+    def _shape(self, dims):
         return shapes.same(self.left.shape(dims), self.right.shape(dims), "⊙")
 
     def subs(self, mapping):
@@ -301,7 +343,7 @@ class Hadamard(Term):
     def expand(self):
         return Hadamard(self.left.expand(), self.right.expand())
 
-    def evaluate(self, ctx):
+    def _evaluate(self, ctx):
         return self.left.evaluate(ctx) * self.right.evaluate(ctx)
 
 
@@ -317,7 +359,7 @@ class Product(Term):
             flat.extend(f.factors if isinstance(f, Product) else (f,))
         object.__setattr__(self, "factors", tuple(flat))
 
-    def shape(self, dims):
+    def _shape(self, dims):
         try:
             return shapes.chain([f.shape(dims) for f in self.factors])
         except ShapeError as error:  # the product is printed only when it is wrong
@@ -332,7 +374,7 @@ class Product(Term):
         kept = [f for f in factors if not isinstance(f, Identity)] or factors[:1]
         return Product(tuple(kept)) if len(kept) > 1 else kept[0]
 
-    def evaluate(self, ctx):
+    def _evaluate(self, ctx):
         result = self.factors[0].evaluate(ctx)
         for factor in self.factors[1:]:
             value = factor.evaluate(ctx)
@@ -367,7 +409,7 @@ class Add(Term):
             flat.extend(item.terms if isinstance(item, Add) else (item,))
         object.__setattr__(self, "terms", tuple(flat))
 
-    def shape(self, dims):
+    def _shape(self, dims):
         result = self.terms[0].shape(dims)
         for item in self.terms[1:]:
             result = shapes.same(result, item.shape(dims), "sum")
@@ -379,7 +421,7 @@ class Add(Term):
     def expand(self):
         return Add(tuple(item.expand() for item in self.terms))
 
-    def evaluate(self, ctx):
+    def _evaluate(self, ctx):
         return sum(item.evaluate(ctx) for item in self.terms[1:]) + self.terms[0].evaluate(ctx)
 
 
@@ -397,7 +439,7 @@ class _OverSteps(Term):
         object.__setattr__(self, "lo", _step(self.lo))
         object.__setattr__(self, "hi", _step(self.hi))
 
-    def shape(self, dims):
+    def _shape(self, dims):
         return self.body.shape(dims)
 
     def subs(self, mapping):
@@ -410,7 +452,7 @@ class _OverSteps(Term):
     def _concrete_limits(self) -> bool:
         return self.lo.is_Integer and self.hi.is_Integer
 
-    def evaluate(self, ctx):
+    def _evaluate(self, ctx):
         return self.expand().evaluate(ctx)
 
 
@@ -458,13 +500,13 @@ class Delta(Term):
     def __post_init__(self):
         object.__setattr__(self, "step", _step(self.step))
 
-    def shape(self, dims):
+    def _shape(self, dims):
         return Shape.of(dims["d"], 1)
 
     def subs(self, mapping):
         return Delta(self.step.subs(mapping))
 
-    def evaluate(self, ctx):
+    def _evaluate(self, ctx):
         return ctx.delta(_concrete(self.step, "δ"))
 
 
@@ -484,7 +526,7 @@ class Context:
 
     ``vectors`` maps ``(name, step)`` to a 1-D array (s_0…s_T, a_1…a_T, x, o, y, e);
     ``function`` and ``prime`` are the activation and its derivative on arrays.
-    The context only looks values up and applies the local rules of NOTATION.md;
+    The context only looks values up and applies the local rules of docs/NOTATION.md;
     it computes no gradient by itself.
     """
 
@@ -495,6 +537,41 @@ class Context:
     T: int
     delta_rule: DeltaRule | None = None
     _deltas: dict = field(default_factory=dict)
+    # (params, xs, ys, s0, activation) when the context was made from a problem, so that
+    # the oracle's gradients at the same numbers can be asked for
+    problem: tuple | None = None
+
+    @classmethod
+    def random(cls, d: int = 3, n: int = 2, k: int = 2, T: int = 3, activation: str = "sigmoid",
+               seed: int = 0, delta_rule: DeltaRule | None = None) -> Context:  # fmt: skip
+        """Numbers for a random network of sizes d, n, k and a random sequence of T steps,
+        run forward by the independent oracle (:mod:`symbptt.oracle`).
+
+        ``activation`` is ``"sigmoid"`` or ``"tanh"``; ``delta_rule`` (from
+        ``BPTT.delta_rule()``) is needed only to evaluate the error vectors δ_k.
+        """
+        from symbptt import oracle
+
+        params, xs, ys, s0 = oracle.random_problem(np.random.default_rng(seed), d, n, k, T)
+        forward = oracle.forward(params, xs, s0, activation)
+        ctx = context_from_forward(forward, params, xs, ys, activation, delta_rule)
+        ctx.problem = (params, xs, ys, s0, activation)
+        return ctx
+
+    def reference_gradients(self) -> dict[str, np.ndarray]:
+        """∂L/∂W, ∂L/∂U, ∂L/∂V, ∂L/∂b, ∂L/∂c at these numbers, by the independent oracle.
+
+        Only for a context made by :meth:`random`; the sum of the terms of
+        ``BPTT(model, "W").expanded(T)`` evaluated here equals ``["W"]``.
+        """
+        if self.problem is None:
+            raise SymbpttError("only a context made by Context.random knows its problem", "reference_gradients")
+        from symbptt import oracle
+
+        params, xs, ys, s0, activation = self.problem
+        _, grads = oracle.bptt(params, xs, ys, s0, activation)
+        return {name: grads[name].reshape(-1, 1) if grads[name].ndim == 1 else grads[name]
+                for name in ("W", "U", "V", "b", "c")}  # fmt: skip
 
     @property
     def dims(self) -> dict[str, int]:

@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from symbptt import oracle as reference
 from symbptt.bptt import BPTT, distribute, recursive_form
 from symbptt.errors import ShapeError, SymbpttError
 from symbptt.model import RNN
-from symbptt.numeric import reference
 from symbptt.numeric.finite_differences import max_relative_error, numeric_gradient
 from symbptt.terms import Deriv, Param, Product, Vec, context_from_forward
 

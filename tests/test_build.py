@@ -53,6 +53,7 @@ def test_default_is_the_lecture_into_build(tmp_path):
     assert sorted(p.name for p in (tmp_path / "build" / "rnn-bptt").iterdir()) == [
         "notes.md", "notes.tex", "rnn_bptt_numpy.py", "slides.tex", "snippet.tex",
     ]  # fmt: skip
+    assert max(len(line) for line in result.stdout.splitlines()) <= 88  # a summary, not one long line
 
 
 def test_a_bad_spec_writes_nothing_even_after_a_good_one(tmp_path):
@@ -61,6 +62,14 @@ def test_a_bad_spec_writes_nothing_even_after_a_good_one(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == "error: bad.toml:2: dimension d: must be at least 1, got 0"
     assert not (tmp_path / "build").exists()
+
+
+def test_a_claim_that_does_not_parse_stops_the_build_before_anything_is_written(tmp_path):
+    (tmp_path / "bad.toml").write_text("[[claims]]\nname = 'x'\nlatex = 'a_{kp} = \\int W'\n")
+    result = symbptt("build", "rnn-bptt", "bad.toml", "--no-pdf", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: bad.toml:3: claim 1 does not parse")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bad.toml"]
 
 
 def test_a_claim_with_the_wrong_verdict_fails_the_build(tmp_path):
@@ -92,15 +101,9 @@ def test_readme_quick_start_is_what_ci_runs():
     main_job, tests = _quick_start_commands()
     assert main_job == "bash scripts/setup.sh && .venv/bin/symbptt build"
     assert tests == "bash scripts/setup.sh && .venv/bin/python -m pytest"
-    ci = (ROOT / ".ci" / "run").read_text()
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert "bash scripts/setup.sh" in ci and ".venv/bin/python -m pytest" in ci
-
-
-@pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "symbptt").exists(), reason="runs after scripts/setup.sh made .venv (CI does)")
-def test_readme_main_job_runs_exactly_as_written():
-    main_job, _ = _quick_start_commands()
-    shutil.rmtree(ROOT / "build" / "rnn-bptt", ignore_errors=True)
-    result = subprocess.run(main_job, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=1200)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "all 1 built and checked" in result.stdout
-    assert (ROOT / "build" / "rnn-bptt" / "notes.tex").is_file()
+    # the linter the README's Development section names is installed by the set-up and run by CI
+    assert ".venv/bin/ruff check ." in ci
+    assert '-e ".[dev]"' in (ROOT / "scripts" / "setup.sh").read_text()
+    assert "`.venv/bin/ruff check .`" in (ROOT / "README.md").read_text()

@@ -6,13 +6,13 @@ import sympy as sp
 from symbptt import calculus
 from symbptt.calculus import PartialD, contract_deltas
 from symbptt.latex.printer import to_latex
-from symbptt.model import RNN, U, V, W, a, b, c, e, i, k, m, p, q, r, s, t, x, y
+from symbptt.model import RNN, U, V, W, a, b, c, e, i, j, k, m, p, q, r, s, t, x, y
 
 KD = sp.KroneckerDelta
 
 
 def _clean(expr):
-    """No range guards, no unevaluated derivatives: what DESIGN.md forbids."""
+    """No range guards, no unevaluated derivatives: what docs/ARCHITECTURE.md forbids."""
     return not expr.has(sp.Piecewise, sp.Subs, sp.Derivative)
 
 
@@ -58,13 +58,26 @@ def test_every_step_is_justified_and_clean(name, symbolic_model):
         assert _clean(step.rhs)
 
 
+class _TransposedW(RNN):
+    """The lecture's network with W used the other way round: a_k = Wᵀ s_{k−1} + U x_k + b."""
+
+    def preactivation(self, step, row, w_sum=i, u_sum=j):
+        return (
+            sp.Sum(W[w_sum, row] * self.state(step - 1, w_sum), (w_sum, 1, self.d))
+            + sp.Sum(U[row, u_sum] * x[step, u_sum], (u_sum, 1, self.n))
+            + b[row]
+        )
+
+
 def test_steps_are_computed_not_typed_in():
-    """Swapping W's indices in the definition changes the result: it is derived from it."""
-    model = RNN()
-    transposed = sp.Sum(W[i, p] * s[k - 1, i], (i, 1, model.d)) + b[p]
-    inner = calculus.drop_zero_sums(sp.diff(transposed, W[q, r]))
-    contracted, _ = contract_deltas(inner, {p: (1, model.d), q: (1, model.d), r: (1, model.d)})
-    assert contracted == s[k - 1, q] * KD(p, r)
+    """Change the model's definition and the engine's result changes with it: it is derived."""
+    lecture = calculus.explicit_state_derivative(RNN(), "W")
+    changed = calculus.explicit_state_derivative(_TransposedW(), "W")
+    f_prime = RNN().sigma_prime
+    assert lecture.result == f_prime(a[k, p]) * s[k - 1, r] * KD(p, q)
+    assert changed.result == f_prime(a[k, p]) * s[k - 1, q] * KD(p, r)
+    assert [step.rhs for step in changed.steps] != [step.rhs for step in lecture.steps]
+    assert all(_clean(step.rhs) for step in changed.steps)
 
 
 def test_contraction_respects_declared_ranges():

@@ -74,7 +74,9 @@ def test_explicit_program():
         (["derive", "--d", "0"], "error: d: must be at least 1, got 0"),
         (["derive", "--d", "-2"], "error: d: must be at least 1"),
         (["derive", "--d", "2.5"], "error: d: must be a whole number"),
-        (["derive", "--explicit", "--T", "2"], "error: d: the explicit program needs a number"),
+        (["derive", "--explicit", "--T", "2"],  # every missing dimension at once, not one per failed run
+         "error: d, n, k: the explicit program needs numbers, not the symbols d, n, k (give --d D --n N --k K)"),
+        (["derive", "--explicit", "--d", "3", "--k", "2"], "error: n: the explicit program needs a number, not the symbol n (give --n)"),
         (["derive", "--wrt", "X"], "invalid choice: 'X'"),
         (["derive", "no-such-derivation"], "no shipped derivation or file named 'no-such-derivation'"),
         (["derive", "rnn-bpt"], "did you mean 'rnn-bptt'?"),

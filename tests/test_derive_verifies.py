@@ -7,8 +7,8 @@ numbers of the reference network. A notation or engine bug breaks one of them.
 
 import pytest
 
-from symbptt.commands.derive import derivations_for
 from symbptt.latex.printer import derivation_to_latex
+from symbptt.lecture import derivations_for
 from symbptt.model import RNN
 from symbptt.verify.check import Options, verify_document
 

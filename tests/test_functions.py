@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -17,14 +19,31 @@ def test_derivative_rules_are_the_lectures():
     assert tanh_prime(x).rewrite(tanh) == 1 - tanh(x) ** 2
 
 
+# The functions written independently of SymPy (plain math), so that neither evalf nor
+# rewrite(exp) is checked against itself.
+INDEPENDENT = {
+    sigma: lambda v: 1.0 / (1.0 + math.exp(-v)),
+    sigma_prime: lambda v: math.exp(-v) / (1.0 + math.exp(-v)) ** 2,
+    tanh: math.tanh,
+    tanh_prime: lambda v: 1.0 / math.cosh(v) ** 2,
+}
+POINTS = (-3.0, -0.5, 0.0, 0.7, 2.5)
+
+
 @pytest.mark.parametrize("f", [sigma, sigma_prime, tanh, tanh_prime])
-def test_rewrite_to_exp_agrees_with_the_derivative_of_the_definition(f):
-    numeric = sp.lambdify(x, f(x).rewrite(sp.exp))
-    for value in (-3.0, -0.5, 0.0, 0.7, 2.5):
-        assert abs(float(f(x).subs(x, value).evalf()) - numeric(value)) < 1e-12
-    primes = {sigma: sigma_prime, tanh: tanh_prime}
-    if f in primes:
-        assert sp.simplify(sp.diff(f(x).rewrite(sp.exp), x) - primes[f](x).rewrite(sp.exp)) == 0
+def test_values_and_rewrite_to_exp_agree_with_plain_math(f):
+    for value in POINTS:
+        assert abs(float(f(sp.Float(value)).evalf()) - INDEPENDENT[f](value)) < 1e-12
+        assert abs(float(f(x).rewrite(sp.exp).subs(x, value)) - INDEPENDENT[f](value)) < 1e-12
+
+
+@pytest.mark.parametrize("f, prime", [(sigma, sigma_prime), (tanh, tanh_prime)])
+def test_the_derivative_rule_agrees_with_central_differences(f, prime):
+    h = 1e-5
+    for value in POINTS:
+        slope = (INDEPENDENT[f](value + h) - INDEPENDENT[f](value - h)) / (2 * h)
+        assert abs(float(sp.diff(f(x), x).subs(x, value).evalf()) - slope) < 1e-8
+        assert abs(float(prime(sp.Float(value)).evalf()) - slope) < 1e-8
 
 
 def test_latex_is_the_lectures_notation():

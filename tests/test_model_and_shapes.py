@@ -40,8 +40,11 @@ def test_class_count_symbol_does_not_collide_with_the_time_step():
 
 
 def test_explicit_expansion_needs_numbers_and_has_limits():
-    with pytest.raises(DimensionError, match="needs a number"):
+    with pytest.raises(DimensionError, match="needs numbers, not the symbols d, n, k"):
         RNN.create().concrete_dims("the explicit program", {})
+    with pytest.raises(DimensionError, match="needs numbers, not the symbols n, k") as caught:
+        RNN.create(d=3).concrete_dims("the explicit program", {})
+    assert caught.value.where == "n, k"
     with pytest.raises(DimensionError, match="too large"):
         RNN.create(d=1000, n=2, k=2).concrete_dims("the explicit program", {"d": 256})
 

@@ -7,6 +7,7 @@ import pytest
 
 from symbptt.errors import SpecError
 from symbptt.spec import load, resolve, shipped_specs
+from symbptt.verify.claims import check_claims
 
 GOOD = '''title = "ok"
 activation = "tanh"
@@ -62,7 +63,7 @@ def test_invalid_specs_name_file_line_and_key(tmp_path, text, message, line):
     path = tmp_path / "bad.toml"
     path.write_text(text)
     with pytest.raises(SpecError) as caught:
-        load(path)
+        check_claims(load(path))  # keys and types when loaded, the claims' LaTeX by the grammar
     assert message in caught.value.what
     assert caught.value.where == f"{path}:{line}"
     assert "\n" not in str(caught.value)

@@ -50,8 +50,11 @@ def run(args):
 
     from symbptt.build import build_spec, output_folder, summary
     from symbptt.spec import resolve
+    from symbptt.verify.claims import check_claims
 
     specs = [resolve(name) for name in (args.specs or ["rnn-bptt"])]  # all validated before writing
+    for spec in specs:
+        check_claims(spec)
     if args.pdf:
         from symbptt.latex.compile import find_engine
 

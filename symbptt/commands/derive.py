@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 from symbptt.commands.common import PARAMETERS, add_model_options, spec_and_model, steps_option
@@ -29,56 +30,27 @@ def add_parser(commands):
     return parser
 
 
-def derivations_for(model, parameters, T: int, topic: str = "bptt", tau: int = 3) -> list:
-    """The lecture's derivations for ``parameters``, shared ones first and once.
-
-    ``topic`` adds what a spec is about beyond the BPTT sum: the Jacobian chain and
-    its bound, or truncated BPTT with ``tau`` terms kept.
-    """
-    from symbptt import bptt, calculus
-    from symbptt.bptt import BPTT
-
-    out = [calculus.loss_output_derivative(model), calculus.loss_state_derivative(model)]
-    if any(name in ("W", "U", "b") for name in parameters) or topic == "jacobian-chain":
-        out.append(calculus.state_jacobian(model))
-    if topic == "jacobian-chain":
-        out.append(bptt.jacobian_chain(model))
-    for name in parameters:
-        chain = BPTT(model, name)
-        if chain.recurrent:
-            out.append(_with_sparsity(calculus.explicit_state_derivative(model, name), model, name))
-            out.append(chain.general())
-            out.append(chain.expanded_derivation(T))
-            out.append(chain.element_form())
-            if topic == "truncated-bptt":
-                out.append(bptt.truncated_derivation(model, name, tau))
-        else:
-            out.append(calculus.output_parameter_derivative(model, name))
-            out.append(chain.general())
-            out.append(chain.expanded_derivation(T))
-        out.append(chain.vectorised_derivation())
-    return [item.for_activation(model.activation.name) for item in out]
-
-
-def _with_sparsity(derivation, model, wrt: str):
-    """Add the measured sparsity of the explicit tensor when d is a (small) number."""
-    from symbptt.derivation import Derivation
-    from symbptt.tensors import explicit_tensor, sparsity
-
-    if not model.d.is_Integer or int(model.d) > 8 or (wrt == "U" and not model.n.is_Integer):
-        return derivation
-    found = sparsity(explicit_tensor(model, wrt, 2))
-    note = f"At d = {model.d}, k = 2, a random point: {found}."
-    if model.s0_zero and wrt == "W":
-        first = sparsity(explicit_tensor(model, wrt, 1))
-        note += f" At k = 1 with s_0 = 0: {first}."
-    return Derivation(derivation.name, derivation.title, derivation.lhs, derivation.steps,
-                      derivation.shapes, derivation.notes + (note,))  # fmt: skip
-
-
 def run(args) -> str:
+    """The output, from the on-disk cache when the same spec, options and code made it before."""
+    from symbptt import cache
+    from symbptt.spec import resolve
+
+    spec = resolve(args.spec)  # cheap (no SymPy); a bad spec is an error before anything else
+    source = spec.path.read_bytes().decode("utf-8") if spec.path is not None else ""
+    options = {name: getattr(args, name, None) for name in
+               ("activation", "d", "n", "k", "T", "s0", "wrt", "explicit", "format", "entries")}  # fmt: skip
+    key = cache.key("derive", spec.name, source, options)
+    text = cache.get_text("derive", key)
+    if text is None:
+        text = _derive(args)
+        cache.put_text("derive", key, text)
+    return text
+
+
+def _derive(args) -> str:
     from symbptt.latex.printer import derivation_to_latex
     from symbptt.latex.text import derivation_to_text
+    from symbptt.lecture import derivations_for
     from symbptt.spec import resolve
 
     if resolve(args.spec).cell is not None:  # a cell given by its equations
@@ -115,7 +87,7 @@ def run(args) -> str:
 def _model_line(model, T) -> str:
     act = "σ (logistic)" if model.activation.name == "sigmoid" else "tanh"
     s0 = "s_0 = 0" if model.s0_zero else "s_0 a given constant"
-    return f"RNN with d = {model.d}, n = {model.n}, k = {model.k}, activation {act}, {s0}; T = {T} for expansions"
+    return f"RNN with d = {model.d}, n = {model.n}, K = {model.k} classes, activation {act}, {s0}; T = {T} for expansions"
 
 
 def _model_record(model, T) -> dict:
@@ -147,6 +119,9 @@ def _explicit(model, T: int, args) -> str:
     from symbptt.latex.text import to_text
 
     built = program.build(model, T)
+    # The program is up to millions of acyclic SymPy objects that live until the process
+    # ends: left to the cycle collector, printing it cost 50 times what printing does.
+    gc.freeze()
     entries = built.size
     show_entries = args.entries or entries <= MAX_PRINTED_ENTRIES and args.format != "text"
     if args.format == "json":

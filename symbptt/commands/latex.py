@@ -26,6 +26,8 @@ def add_parser(commands):
     parser.add_argument("--wrt", metavar="PARAM", action="append",
                         help="a parameter to include (repeat for several; default: the spec's)")  # fmt: skip
     parser.add_argument("--figure-d", type=int, metavar="D", help="d of the drawn sparse tensor (1 … 6; default: the spec's, 3)")
+    parser.add_argument("--detail", choices=("concise", "full"),
+                        help="concise: the lecture's story (default, or the spec's); full: every derivation of every parameter")
     parser.add_argument("--no-shapes", action="store_true", help="do not write the shape under each factor")
     parser.add_argument("--index-style", choices=("compact", "comma"), default="compact",
                         help="s_{kp} (compact, default) or s_{k,p} (comma)")  # fmt: skip
@@ -36,9 +38,9 @@ def add_parser(commands):
 def run(args) -> str:
     from pathlib import Path
 
-    from symbptt.commands.derive import derivations_for
     from symbptt.files import write_atomic
     from symbptt.latex.documents import Lecture, build, standalone
+    from symbptt.lecture import derivations_for
     from symbptt.spec import MAX_EXPANDED_T
 
     if args.pdf and not args.output:
@@ -75,6 +77,7 @@ def run(args) -> str:
         figure_d=_figure_d(args, spec, model),
         shapes=spec.shapes and not args.no_shapes,
         settings={"index_style": args.index_style},
+        detail=args.detail or spec.detail,
     )
     if args.format == "markdown":
         from symbptt.latex.markdown import markdown

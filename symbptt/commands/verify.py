@@ -88,14 +88,34 @@ def options_from(args: argparse.Namespace):
 
 
 def run(args) -> tuple[str, int]:
-    from symbptt.verify import check, report
+    from symbptt import cache
 
     if (args.file is None) == (args.claim is None):
         raise UsageError("give either FILE.tex or --claim 'LHS = RHS'", "verify")
-    options = options_from(args)
+    source = args.claim if args.claim is not None else _read(args.file)
+    # The same text, options and code give the same verdicts (the random networks are seeded),
+    # so a verdict is cached, unless a step was left undecided: that can depend on the clock.
+    # Only valid options are ever stored, so a hit needs no checking (nor verify's imports).
+    given = {name: getattr(args, name) for name in ("model", "activation", "s0", "T", "seed", "time_limit", "json")}
+    key = cache.key("verify", args.file, source, given)
+    hit = cache.get_text("verify", key)
+    if hit is not None:
+        status, text = hit.split("\n", 1)
+        return text, int(status)
+    text, status, decided = _verify(args, source, options_from(args))
+    if decided:
+        cache.put_text("verify", key, f"{status}\n{text}")
+    return text, status
+
+
+def _verify(args, source: str, options) -> tuple[str, int, bool]:
+    from symbptt.reports import verdicts as report
+    from symbptt.verify import check
+
     if args.claim is not None:
-        result = check.verify_claim(args.claim, options)
+        result = check.verify_claim(source, options)
     else:
-        result = check.verify_document(_read(args.file), args.file, options)
+        result = check.verify_document(source, args.file, options)
     text = report.to_json(result, options.activation, options.s0_zero) if args.json else report.to_text(result)
-    return text, result.exit_code
+    decided = all(step.verdict.status != check.UNDECIDED for step in result.steps)
+    return text, result.exit_code, decided

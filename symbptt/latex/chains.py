@@ -112,7 +112,7 @@ def chain(derivation, layout: Layout, groups: list[int] | None = None) -> Chain:
     for number, step in enumerate(derivation.steps):
         relation = LATEX_RELATIONS.get(step.relation, step.relation)
         wanted = groups if (groups and number == len(derivation.steps) - 1) else None
-        rule = step.rule.latex
+        rule = inline_fractions(step.rule.latex)
         rule_width = layout.rule_scale * math_width(rule, display=False)
         for line_number, body in enumerate(_break(step.rhs, printer, body_budget, wanted)):
             height = row_height(body)
@@ -159,27 +159,67 @@ def _fill(parts: list[str], budget: float, joiner: str = " ", first_continues: b
     return lines
 
 
+def inline_fractions(latex: str, macro: str = r"\tfrac") -> str:
+    """``\\tfrac{a}{b}`` as ``a/b``: a justification is read from the back of a room, and a
+    text-style fraction sets its parts at script size (about 6 pt under ``\\small``)."""
+    out, at = [], 0
+    while True:
+        found = latex.find(macro, at)
+        if found < 0:
+            out.append(latex[at:])
+            return "".join(out)
+        out.append(latex[at:found])
+        top, after_top = _argument(latex, found + len(macro))
+        bottom, at = _argument(latex, after_top)
+        out.append(f"{_slash_part(top)}/{_slash_part(bottom)}")
+
+
+def _argument(latex: str, at: int) -> tuple[str, int]:
+    """The next argument of a macro (a braced group or one character) and where it ends."""
+    while at < len(latex) and latex[at] == " ":
+        at += 1
+    if at >= len(latex) or latex[at] != "{":
+        return latex[at:at + 1], at + 1
+    depth = 0
+    for end in range(at, len(latex)):
+        depth += {"{": 1, "}": -1}.get(latex[end], 0)
+        if depth == 0:
+            return latex[at + 1:end], end + 1
+    return latex[at + 1:], len(latex)
+
+
+def _slash_part(part: str) -> str:
+    """A sum or difference needs its parentheses once it stands beside a slash."""
+    depth, signed = 0, False
+    for char in part:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        signed = signed or (depth == 0 and char in "+-")
+    return f"({part})" if signed else part
+
+
 # --- writing the rows out ----------------------------------------------------------------
 
 
 def render(rows, rule_size: str = r"\small", environment: str = "align*", overlays: bool = False,
-           plain_rules: bool = False) -> str:
+           plain_rules: bool = False, first_overlay: int = 1) -> str:
     """The rows as an ``align*`` (or, with ``plain_rules``, an ``aligned`` for KaTeX and MathJax).
 
     ``overlays``: each step after the first row's is uncovered on a slide of its own.
     ``plain_rules``: justifications in a second column (``&&``), at the text's size.
+    ``first_overlay``: the overlay of the first step (later when text above comes first).
     """
     first_step = rows[0].step
     lines: list[str] = []
     for row in rows:
-        slide = row.step - first_step + 1
+        slide = row.step - first_step + first_overlay
         show = (lambda text, slide=slide: _uncover(text, slide)) if overlays else (lambda text: text)
         head = f"{{}}{row.relation} " if row.relation else rf"{{}}{CONTINUATION} "
         text = f"{row.left} &{show(head + row.body)}"
-        if row.rule and plain_rules:
-            text += f" && {row.rule}"
-        elif row.rule:
-            text += rf" \tag*{{{show(f'{rule_size} ${row.rule}$')}}}"
+        rule = inline_fractions(row.rule)
+        if rule and plain_rules:
+            text += f" && {rule}"
+        elif rule:
+            text += rf" \tag*{{{show(f'{rule_size} ${rule}$')}}}"
         lines.append(text)
     body = " \\\\\n".join(lines)
     return f"\\begin{{{environment}}}\n{body}\n\\end{{{environment}}}"

@@ -23,21 +23,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from symbptt.errors import SymbpttError
-from symbptt.latex.chains import Layout, chain, render, split_frames
+from symbptt.latex.chains import Layout, chain, inline_fractions, render, split_frames
+from symbptt.latex.diagrams import TIKZ_STYLES_NOTES, TIKZ_STYLES_SLIDES
 from symbptt.latex.escape import escape_comment, escape_text
 from symbptt.latex.figures import MAX_FIGURE_D, tensor_figure
 from symbptt.latex.printer import LecturePrinter
 from symbptt.model import RNN, T_step, k
 
 STYLES = ("notes", "slides", "snippet")
+DETAILS = ("concise", "full")  # the lecture's story (default), or every derivation of every parameter
 PACKAGES = ("amsmath", "amssymb", "bm", "booktabs", "tikz")
 
 # Line widths in em of the display font, from the page geometry below.
 NOTES_LAYOUT = Layout(width=41.0, rule_size=r"\small", rule_scale=0.92)  # a4, 11 pt, 2.5 cm margins: 160 mm
-SLIDES_LAYOUT = Layout(width=36.0, rule_size=r"\footnotesize", rule_scale=0.83)  # 16:9 Beamer, 11 pt: 140 mm
+# Justifications at \small on slides too: read from the back of a room, \footnotesize is too small.
+SLIDES_LAYOUT = Layout(width=36.0, rule_size=r"\small", rule_scale=0.92)  # 16:9 Beamer, 11 pt: 140 mm
 SNIPPET_LAYOUT = Layout(width=34.0, rule_size=r"\small", rule_scale=0.92)  # article, 10 pt: 345 pt
-SLIDE_HEIGHT = 16.5  # em of 11 pt under the frame title of a 16:9 Beamer frame
+SLIDE_HEIGHT = 20.5  # em of 11 pt under the frame title of a 16:9 Beamer frame
 REMARK_HEIGHT = 2.8  # a two-line remark under the last chain of a frame
+MAX_WRITTEN_TERMS = 10  # a longer expansion of the BPTT sum is counted, not written out
+NUMERIC_D = 4  # the d of a document's tables and plots when its own d is a symbol (said in the caption)
 
 
 @dataclass(frozen=True)
@@ -56,10 +61,29 @@ class Lecture:
     figure_d: int = 3
     shapes: bool = True
     settings: dict = field(default_factory=dict)  # LecturePrinter settings (index style, error symbol)
+    detail: str = "concise"
 
     def __post_init__(self):
         if not 1 <= self.figure_d <= MAX_FIGURE_D:
             raise SymbpttError(f"the figure is drawn for d = 1 … {MAX_FIGURE_D}, not {self.figure_d}", "figure d")
+        if self.detail not in DETAILS:
+            raise SymbpttError(f"unknown detail {self.detail!r} (choose from {', '.join(DETAILS)})", "detail")
+
+    @property
+    def drawn_d(self) -> int:
+        """The d of the tensor figure: the network's own d when it is a number small enough to draw."""
+        d = self.model.d
+        return int(d) if d.is_Integer and int(d) <= MAX_FIGURE_D else self.figure_d
+
+    @property
+    def numeric_d(self) -> int:
+        """The d of the document's tables and plots: its own d when it is a number."""
+        return int(self.model.d) if self.model.d.is_Integer else NUMERIC_D
+
+    @property
+    def tells_story(self) -> bool:
+        """The concise lecture: the BPTT topic, with W (the lecture's parameter) among those shown."""
+        return self.detail == "concise" and self.topic == "bptt" and "W" in self.parameters
 
     @property
     def printer(self) -> LecturePrinter:
@@ -158,9 +182,11 @@ def introduction(item, lecture: Lecture) -> str:
         count = lecture.T * (lecture.T + 1) // 2 if recurrent else lecture.T
         formula = r"T(T+1)/2" if recurrent else "T"
         order = r" One line per $t$; the Jacobians stand in chain order, the latest step on the left." if recurrent else ""
+        if count > MAX_WRITTEN_TERMS:
+            order = r" Too many to write out here; the $T = 3$ case of the lecture has six."
         return rf"For $T = {lecture.T}$ the sum has ${formula} = {count}$ terms.{order}"
     if prefix == "element_":
-        return (r"Multiplying the row $\tfrac{\partial L_t}{\partial s_t}\tfrac{\partial s_t}{\partial s_k}$ into the tensor sums "
+        return (r"Multiplying the row $(\partial L_t/\partial s_t)(\partial s_t/\partial s_k)$ into the tensor sums "
                 r"over its first index $p$; the Kronecker delta keeps only $p = q$.")  # fmt: skip
     if prefix == "vectorised_" and recurrent:
         return (r"Exchanging the two sums collects, for each $k$, every path from $s_k$ to the loss into the "
@@ -169,7 +195,8 @@ def introduction(item, lecture: Lecture) -> str:
         what = "the outer products $(y_t - e_t)\\,s_t^{\\top}$" if theta == "V" else "the rows $(y_t - e_t)^{\\top}$"
         return rf"${theta}$ acts at each step once: the sum over $t$ of {what}."
     if prefix == "truncated_":
-        return r"Keeping only the last $\tau$ terms of the sum over $k$ drops the paths through the far past."
+        return (rf"Keeping only the last $\tau$ terms of the sum over $k$ drops the paths through the far past; "
+                rf"this document keeps $\tau = {lecture.tau}$ of at most $T = {lecture.T}$.")  # fmt: skip
     if prefix == "loss_":
         return rf"${theta}$ enters only $o_t = V s_t + c$: no recurrence."
     return ""
@@ -186,11 +213,21 @@ def after(item, lecture: Lecture) -> str:
     theta = _parameter_of(item.name)
     if item.name.startswith("explicit_s_"):
         cells = {"W": (r"d^2", r"d^3"), "U": (r"dn", r"d^2 n"), "b": (r"d", r"d^2")}[theta]
+        model = lecture.model
+        if model.d.is_Integer and (theta != "U" or model.n.is_Integer):
+            d, n = int(model.d), int(model.n) if model.n.is_Integer else 0
+            counts = {"W": (d * d, d**3), "U": (d * n, d * d * n), "b": (d, d * d)}[theta]
+            return (rf"Non-zero only when $p = q$: at most ${counts[0]}$ of the ${counts[1]}$ entries are non-zero "
+                    rf"(${cells[0]}$ of ${cells[1]}$ for $d = {d}$; density $1/d$).")  # fmt: skip
         return rf"Non-zero only when $p = q$: at most ${cells[0]}$ of the ${cells[1]}$ entries are non-zero (density $1/d$)."
+    if item.name in ("vectorised_b", "vectorised_c"):
+        return (rf"A row: in numerator layout a scalar by a vector is $1\times$ its length. A gradient step uses its "
+                rf"transpose, ${theta} \leftarrow {theta} - \eta\, (\partial L/\partial {theta})^{{\top}}$; "
+                r"$\partial L/\partial W$ has the shape of $W$ and needs none.")  # fmt: skip
     if item.name.startswith("element_"):
         what = {"W": r"s_{k-1}^{\top}", "U": r"x_k^{\top}", "b": ""}[theta]
         if not what:
-            return r"Each term is a $1\times d$ row: the row $\tfrac{\partial L_t}{\partial s_k}$ times the diagonal matrix $\operatorname{diag}(\sigma'(a_k))$, entry by entry."
+            return r"Each term is a $1\times d$ row: the row $\partial L_t/\partial s_k$ times the diagonal matrix $\operatorname{diag}(\sigma'(a_k))$, entry by entry."
         return rf"Each term is a rank-1 matrix: a column (indexed by $q$) times the row ${what}$ (indexed by $r$)."
     return ""
 
@@ -221,7 +258,7 @@ def model_equations(lecture: Lecture, environment: str = "align*") -> str:
 def activation_line(lecture: Lecture) -> str:
     model = lecture.model
     if model.activation.name == "sigmoid":
-        return r"$\sigma(x) = 1/(1+e^{-x})$, the logistic function, applied entry by entry; $\sigma' = \sigma(1-\sigma) \le \tfrac14$."
+        return r"$\sigma(x) = 1/(1+e^{-x})$, the logistic function, applied entry by entry; $\sigma' = \sigma(1-\sigma) \le 1/4$."
     return r"$\tanh$ applied entry by entry; $\tanh' = 1 - \tanh^2 \le 1$."
 
 
@@ -231,13 +268,21 @@ def quantities_table(lecture: Lecture) -> str:
     rows = [
         (r"$x_k$", model.shape("x"), "input"),
         (r"$s_k$, $a_k$, $b$", model.shape("s"), "state, pre-activation, bias"),
-        (r"$o_k$, $y_k$, $c$", model.shape("o"), "output, class probabilities, bias"),
+        (r"$o_k$, $y_k$, $c$", model.shape("o"), f"output, class probabilities, bias (${lecture.printer.doprint(model.k)}$ classes)"),
         (r"$W$", model.shape("W"), "recurrent weight"),
         (r"$U$", model.shape("U"), "input weight"),
         (r"$V$", model.shape("V"), "output weight"),
     ]
     body = " \\\\\n".join(f"{name} & ${shape.latex()}$ & {meaning}" for name, shape, meaning in rows)
     return "\\begin{tabular}{lll}\n\\toprule\nquantity & shape & meaning \\\\\n\\midrule\n" + body + " \\\\\n\\bottomrule\n\\end{tabular}"
+
+
+def transposes_note(lecture: Lecture) -> str:
+    """The lecture's slides list U and V transposed: say so where the shapes are given."""
+    K = lecture.printer.doprint(lecture.model.k)
+    return (rf"$K$ is the number of classes. The lecture's slides list $U$ as $n\times d$ and $V$ as $d\times {K}$, "
+            rf"the transposes of the shapes here; they use them as $U x_k$ and $V s_k$, which need $U$ to be "
+            rf"$d\times n$ and $V$ to be ${K}\times d$.")  # fmt: skip
 
 
 def notation_items(lecture: Lecture) -> list[str]:
@@ -264,17 +309,22 @@ def shape_table(lecture: Lecture, theta: str, overlays: bool = False) -> str:
     terms = bptt.shape_terms()
 
     def row(number: int, quantity: str, shape: str) -> str:
-        if overlays and number:
-            return rf"\uncover<{number + 1}->{{{quantity}}} & \uncover<{number + 1}->{{{shape}}}"
+        if overlays:  # the question stands from the start; each answer comes on its own overlay
+            return rf"{quantity} & \uncover<{number + 2}->{{{shape}}}"
         return f"{quantity} & {shape}"
 
-    rows = [row(number, rf"$\displaystyle {printer.doprint(term)}$", f"${table[label].latex()}$")
-            for number, (label, term) in enumerate(terms)]  # fmt: skip
+    def quantity(term) -> str:
+        text = printer.doprint(term)
+        # On a slide, ∂L_t/∂W on one line: a column of stacked fractions is too tall for a frame.
+        return f"${inline_fractions(text, chr(92) + 'frac')}$" if overlays else rf"$\displaystyle {text}$"
+
+    rows = [row(number, quantity(term), f"${table[label].latex()}$") for number, (label, term) in enumerate(terms)]
     factors = "".join(rf"({table[label].latex()})" for label, _ in terms[1:])
     product = row(len(terms), "product of the factors", f"${factors} = {table['product of the factors'].latex()}$")
     body = " \\\\\n".join(rows)
     # Display-style fractions need taller rows than text: a local \arraystretch.
-    return ("{\\renewcommand{\\arraystretch}{2.3}\\begin{tabular}{ll}\n\\toprule\nquantity & shape \\\\\n\\midrule\n" + body
+    stretch = "1.5" if overlays else "2.3"  # display fractions need taller rows than slashed ones
+    return ("{\\renewcommand{\\arraystretch}{" + stretch + "}\\begin{tabular}{ll}\n\\toprule\nquantity & shape \\\\\n\\midrule\n" + body
             + " \\\\\n\\midrule\n" + product + " \\\\\n\\bottomrule\n\\end{tabular}}")  # fmt: skip
 
 
@@ -312,18 +362,38 @@ def lecture_chain(item, lecture: Lecture, layout: Layout):
 def figure_for(lecture: Lecture, width_cm: float):
     if "W" not in lecture.parameters:
         return None
-    return tensor_figure(lecture.model, lecture.figure_d, "W", width_cm=width_cm, settings=lecture.settings)
+    return tensor_figure(lecture.model, lecture.drawn_d, "W", width_cm=width_cm, settings=lecture.settings)
 
 
-def _topic_extra(item, lecture: Lecture) -> str:
-    """The plot (Jacobian chain) or the table (truncated BPTT) that a topic adds after its chain."""
+def _topic_extra(item, lecture: Lecture, slides: bool = False):
+    """The plot (Jacobian chain) or the table (truncated BPTT) that a topic adds after its chain,
+    computed for this document: its T, its d (or the d the caption names), its τ."""
     from symbptt.latex import plots
 
+    activation = lecture.model.activation.name
     if item.name == "jacobian_chain":
-        return plots.decay_plot(lecture.model.activation.name)
+        size = {"width": r"0.72\linewidth", "height": "4.4cm"} if slides else {}
+        return plots.decay_plot(activation, steps=max(lecture.T, 2), d=lecture.numeric_d, **size)
     if item.name.startswith("truncated_"):
-        return plots.truncation_table(lecture.model.activation.name, _parameter_of(item.name))
-    return ""
+        return plots.truncation_table(activation, _parameter_of(item.name), steps=lecture.T, d=lecture.numeric_d,
+                                      tau=lecture.tau)  # fmt: skip
+    return None
+
+
+def _captioned(body: str, caption: str, kind: str = "figure") -> str:
+    """A picture or table with a numbered caption, set where it stands (no float: it cannot land
+    inside a chain or on a page of its own)."""
+    return "\n".join([r"\begin{center}", r"\begin{minipage}{\linewidth}", r"\centering",
+                      body if kind == "figure" else rf"\tablecaption{{{caption}}}" + "\n" + body,
+                      rf"\figurecaption{{{caption}}}" if kind == "figure" else "", r"\end{minipage}",
+                      r"\end{center}"])  # fmt: skip
+
+
+# Numbered captions for pictures and tables that stay where they are written.
+CAPTION_MACROS = r"""\makeatletter
+\newcommand{\figurecaption}[1]{\def\@captype{figure}\caption{#1}}
+\newcommand{\tablecaption}[1]{\def\@captype{table}\caption{#1}}
+\makeatother"""
 
 
 def _needs_pgfplots(lecture: Lecture) -> bool:
@@ -339,7 +409,7 @@ def _preamble_packages(lecture: Lecture) -> str:
 
 def _header_comment(lecture: Lecture, style: str) -> str:
     return (f"% {style} generated by symbptt from the engine's derivations: {escape_comment(lecture.title)}\n"
-            f"% d = {lecture.model.d}, n = {lecture.model.n}, k = {lecture.model.k}, T = {lecture.T}, "
+            f"% d = {lecture.model.d}, n = {lecture.model.n}, K = {lecture.model.k} (classes), T = {lecture.T}, "
             f"activation {lecture.model.activation.name}\n")  # fmt: skip
 
 
@@ -356,10 +426,8 @@ def _parameter_title(theta: str) -> str:
 # --- notes -------------------------------------------------------------------------------------
 
 
-def notes(lecture: Lecture) -> str:
-    """Lecture notes: an article, a section per parameter."""
-    layout = NOTES_LAYOUT
-    out = [
+def _notes_preamble(lecture: Lecture) -> list[str]:
+    return [
         _header_comment(lecture, "Lecture notes"),
         r"\documentclass[11pt,a4paper]{article}",
         r"\usepackage[margin=2.5cm]{geometry}",
@@ -367,9 +435,60 @@ def notes(lecture: Lecture) -> str:
         r"\allowdisplaybreaks",
         r"\renewcommand{\labelitemi}{$\bullet$}  % the math bullet: Type 1 everywhere, no bitmap font",
         r"\setlength{\parindent}{0pt}\setlength{\parskip}{0.6ex plus 0.2ex}",
+        CAPTION_MACROS,
+        TIKZ_STYLES_NOTES,
         _title_block(lecture),
         r"\begin{document}",
         r"\maketitle",
+    ]
+
+
+def _story_notes(lecture: Lecture) -> str:
+    """The concise notes: the lecture's story, a section per part, a subsection per page."""
+    from symbptt.latex.story import Mode, Story
+
+    out = _notes_preamble(lecture)
+    section = None
+    for page in Story(lecture, Mode(slides=False, layout=NOTES_LAYOUT)).pages():
+        if page.section != section:
+            section = page.section
+            out += ["", rf"\section{{{_section_title(section)}}}"]
+        out += ["", rf"\subsection{{{page.title}}}", *page.body]
+    out += ["", r"\end{document}", ""]
+    return "\n".join(out)
+
+
+def _section_title(section: str) -> str:
+    """Parameter names in a section title are mathematics."""
+    return _SECTION_TITLES.get(section, section)
+
+
+_SECTION_TITLES = {"The gradient by W": r"The gradient by $W$", "U, b, V and c": r"$U$, $b$, $V$ and $c$",
+                   "What we already know": "What we already know: the local derivatives"}
+
+
+def _story_slides(lecture: Lecture) -> str:
+    """The concise deck: the lecture's story, a frame per page."""
+    from symbptt.latex.story import Mode, Story
+
+    out = _slides_preamble(lecture)
+    for page in Story(lecture, Mode(slides=True, layout=SLIDES_LAYOUT)).pages():
+        out.append(_frame(page.title, list(page.body)))
+    out += [r"\end{document}", ""]
+    return "\n".join(out)
+
+
+def notes(lecture: Lecture) -> str:
+    """Lecture notes: the lecture's story (concise), or an article with a section per parameter (full)."""
+    if lecture.tells_story:
+        return _story_notes(lecture)
+    from symbptt.latex.story import Mode, Story
+
+    layout = NOTES_LAYOUT
+    story = Story(lecture, Mode(slides=False, layout=layout))
+    recurrent = [theta for theta in lecture.parameters if theta in ("W", "U", "b")]
+    out = [
+        *_notes_preamble(lecture),
         "",
         r"\section{The network and its notation}",
         model_equations(lecture),
@@ -378,6 +497,7 @@ def notes(lecture: Lecture) -> str:
         r"\begin{center}",
         quantities_table(lecture),
         r"\end{center}",
+        transposes_note(lecture),
         "",
         r"\begin{itemize}",
         *(rf"\item {item}" for item in notation_items(lecture)),
@@ -395,39 +515,50 @@ def notes(lecture: Lecture) -> str:
             if item.name.startswith("explicit_s_W"):
                 figure = figure_for(lecture, 15.5)
                 if figure is not None:
-                    out += [r"\begin{figure}[htbp]", r"\centering", figure.tikz, rf"\caption{{{figure.caption}}}", r"\end{figure}"]
+                    out.append(_captioned(figure.tikz, figure.caption))
             if item.name.startswith("bptt_"):
                 out += [r"The lecture asks for the shape of each factor; the answer, in numerator layout:", r"\begin{center}",
                         shape_table(lecture, theta), r"\end{center}"]  # fmt: skip
-            if item.name.startswith("vectorised_") and theta in ("W", "U", "b"):
-                out += [r"The back-propagated error is computed backwards, from the last step:", delta_recurrence(lecture)]
-    out += ["", r"\end{document}", ""]
+            if item.name.startswith("vectorised_") and recurrent and theta == recurrent[0]:
+                page = story.delta_recurrence()  # derived once; U and b use the same errors
+                out += ["", rf"\subsection{{{page.title}}}", *page.body]
+    summary = story.summary()
+    out += ["", r"\section{Summary}", *summary.body, "", r"\end{document}", ""]
     return "\n".join(out)
 
 
+def _written_out(item, lecture: Lecture) -> bool:
+    """False for an expansion of the BPTT sum too long to read: its introduction counts the terms."""
+    theta = _parameter_of(item.name)
+    if not item.name.startswith("expanded_") or theta is None:
+        return True
+    count = lecture.T * (lecture.T + 1) // 2 if theta in ("W", "U", "b") else lecture.T
+    return count <= MAX_WRITTEN_TERMS
+
+
 def _notes_block(item, lecture: Lecture, layout: Layout) -> list[str]:
-    built = lecture_chain(item, lecture, layout)
     block = ["", rf"\subsection{{{heading(item, lecture)}}}"]
     intro = introduction(item, lecture)
     if intro:
         block.append(intro)
+    if not _written_out(item, lecture):
+        return block
+    built = lecture_chain(item, lecture, layout)
     block.append(render(built.rows, built.rule_size))
     remark = after(item, lecture)
     if remark:
         block.append(remark)
     extra = _topic_extra(item, lecture)
-    if extra:
-        block += [r"\begin{center}", extra, r"\end{center}"]
+    if extra is not None:
+        block.append(_captioned(extra.body, extra.caption, "table" if "tabular" in extra.body else "figure"))
     return block
 
 
 # --- slides ------------------------------------------------------------------------------------
 
 
-def slides(lecture: Lecture) -> str:
-    """Beamer slides: one idea per frame, every chain uncovered step by step."""
-    layout = SLIDES_LAYOUT
-    out = [
+def _slides_preamble(lecture: Lecture) -> list[str]:
+    return [
         _header_comment(lecture, "Beamer slides"),
         r"\documentclass[11pt,aspectratio=169]{beamer}",
         r"\usefonttheme[onlymath]{serif}",
@@ -435,13 +566,29 @@ def slides(lecture: Lecture) -> str:
         r"\setbeamertemplate{footline}[frame number]",
         r"\setbeamertemplate{itemize items}[circle]",
         _preamble_packages(lecture),
+        TIKZ_STYLES_SLIDES,
         _title_block(lecture),
         r"\begin{document}",
         r"\begin{frame}",
         r"\titlepage",
         r"\end{frame}",
+    ]
+
+
+def slides(lecture: Lecture) -> str:
+    """Beamer slides: the lecture's story (concise), or one idea per frame for every derivation (full)."""
+    if lecture.tells_story:
+        return _story_slides(lecture)
+    from symbptt.latex.story import Mode, Story
+
+    layout = SLIDES_LAYOUT
+    story = Story(lecture, Mode(slides=True, layout=layout))
+    recurrent = [theta for theta in lecture.parameters if theta in ("W", "U", "b")]
+    out = [
+        *_slides_preamble(lecture),
         _frame("The network", [model_equations(lecture), r"\vspace{-1ex}", activation_line(lecture)]),
-        _frame("Shapes of the quantities", [r"\begin{center}", quantities_table(lecture), r"\end{center}"]),
+        _frame("Shapes of the quantities", [r"\begin{center}", quantities_table(lecture), r"\end{center}",
+                                            transposes_note(lecture)]),  # fmt: skip
         _frame("Notation", [r"\begin{itemize}", *(rf"\item {item}" for item in notation_items(lecture)), r"\end{itemize}"]),
     ]
     for item in lecture.shared():
@@ -449,20 +596,21 @@ def slides(lecture: Lecture) -> str:
     for theta in lecture.parameters:
         out.append(_frame(_parameter_title(theta), [r"\centering\Large", rf"$\dfrac{{\partial L}}{{\partial {theta}}} = \displaystyle\sum_{{t=1}}^{{T}} \dfrac{{\partial L_t}}{{\partial {theta}}}$"], options="c"))  # fmt: skip
         for item in lecture.of_parameter(theta):
+            if item.name.startswith("bptt_"):  # the question before the chain that answers it
+                out.append(_frame(rf"What shape is each factor of $\partial L_t/\partial {theta}$?",
+                                  [r"\centering", shape_table(lecture, theta, overlays=True)]))  # fmt: skip
             out += _slide_frames(item, lecture, layout)
             if item.name.startswith("explicit_s_W"):
                 figure = figure_for(lecture, 13.5)
                 if figure is not None:
                     out.append(_frame(r"The sparse tensor $\partial^{+} s_k/\partial W$", [
-                        r"\centering", figure.tikz, r"\par\medskip", rf"{{\footnotesize {figure.caption}\par}}",
+                        r"\centering", figure.tikz, r"\par\medskip", rf"{{\small {figure.caption}\par}}",
                     ]))  # fmt: skip
-            if item.name.startswith("bptt_"):
-                out.append(_frame(rf"What shape is each factor of $\partial L_t/\partial {theta}$?",
-                                  [r"\centering", shape_table(lecture, theta, overlays=True)]))  # fmt: skip
-            if item.name.startswith("vectorised_") and theta in ("W", "U", "b"):
-                out.append(_frame(r"The back-propagated error, backwards in time",
-                                  [introduction(item, lecture), delta_recurrence(lecture)]))  # fmt: skip
-    out += [r"\end{document}", ""]
+            if item.name.startswith("vectorised_") and recurrent and theta == recurrent[0]:
+                page = story.delta_recurrence()  # derived once; U and b use the same errors
+                out.append(_frame(page.title, list(page.body)))
+    summary = story.summary()
+    out += [_frame(summary.title, list(summary.body)), r"\end{document}", ""]
     return "\n".join(out)
 
 
@@ -471,6 +619,8 @@ def _frame(title: str, body: list[str], options: str = "t") -> str:
 
 
 def _slide_frames(item, lecture: Lecture, layout: Layout) -> list[str]:
+    if not _written_out(item, lecture):
+        return []
     built = lecture_chain(item, lecture, layout)
     frames = split_frames(built, SLIDE_HEIGHT - (REMARK_HEIGHT if after(item, lecture) else 0.0))
     title = heading(item, lecture)
@@ -482,9 +632,14 @@ def _slide_frames(item, lecture: Lecture, layout: Layout) -> list[str]:
         if number == len(frames) - 1 and remark:
             body.append(rf"\uncover<{len({row.step for row in rows})}->{{{remark}}}")
         out.append(_frame(title + suffix, body))
-    extra = _topic_extra(item, lecture)
-    if extra:  # the plot or the table of numbers: a frame of its own
-        out.append(_frame(title + r" \quad{\normalsize(the numbers)}", [r"\centering", extra]))
+    extra = _topic_extra(item, lecture, slides=True)
+    if extra is not None:  # the plot or the table of numbers: a frame of its own, its setup under it
+        body = [r"\centering", extra.body, r"\par\smallskip", rf"{{\small\raggedright {extra.caption}\par}}"]
+        if "tabular" in extra.body:  # a long table: its caption beside it
+            body = [r"\begin{columns}[T]", r"\begin{column}{0.56\textwidth}", r"\centering\small", extra.body,
+                    r"\end{column}", r"\begin{column}{0.42\textwidth}", rf"\small {extra.caption}", r"\end{column}",
+                    r"\end{columns}"]  # fmt: skip
+        out.append(_frame(title + r" \quad{\normalsize(the numbers)}", body))
     return out
 
 
@@ -504,8 +659,8 @@ def snippet(lecture: Lecture) -> str:
         built = lecture_chain(item, lecture, layout)
         out += [f"% {escape_comment(item.title)}", render(built.rows, built.rule_size)]
         extra = _topic_extra(item, lecture)
-        if extra:
-            out += [r"\begin{center}", extra, r"\end{center}"]
+        if extra is not None:
+            out += [r"\begin{center}", extra.body, r"\end{center}", rf"{{\small {extra.caption}\par}}"]
         theta = _parameter_of(item.name)
         if item.name == "explicit_s_W":
             figure = figure_for(lecture, 12.0)

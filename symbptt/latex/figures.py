@@ -22,6 +22,7 @@ MAX_FIGURE_D = 6  # d³ cells: beyond 216 the picture says nothing a sentence do
 MAX_WRITTEN_D = 4  # up to here every non-zero cell shows its entry; beyond, cells are only marked
 _FILL = "blue!12"
 _EDGE = "black!45"
+_SURVIVES = "orange!45"  # the entries that survive the collapse, when the figure is built up
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,13 @@ class TensorFigure:
     d: int
 
 
-def tensor_figure(model: RNN, d: int = 3, wrt: str = "W", width_cm: float = 15.0, settings: dict | None = None) -> TensorFigure:
-    """∂⁺s_k/∂θ (θ = W or U) for ``d`` = 1 … 6, at most ``width_cm`` wide."""
+def tensor_figure(model: RNN, d: int = 3, wrt: str = "W", width_cm: float = 15.0, settings: dict | None = None,
+                  build: bool = False) -> TensorFigure:  # fmt: skip
+    """∂⁺s_k/∂θ (θ = W or U) for ``d`` = 1 … 6, at most ``width_cm`` wide.
+
+    ``build`` (slides): slice p appears at overlay p, and at overlay d + 1 the entries that
+    survive the collapse (row q = p of slice p) are highlighted; it needs the ``visible on``
+    and ``alt`` styles of :mod:`symbptt.latex.diagrams`."""
     from symbptt.tensors import explicit_tensor
 
     if isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= MAX_FIGURE_D:
@@ -49,20 +55,24 @@ def tensor_figure(model: RNN, d: int = 3, wrt: str = "W", width_cm: float = 15.0
     gap = 0.45
     label_column = 0.9
     cell_w = min(1.45 if written else 0.55, (width_cm - label_column - (d - 1) * gap) / (d * columns))
-    cell_h = 0.95 if written else 0.5
-    # tanh'(a_{k1}) is a third wider than σ'(a_{k1}): a size smaller keeps it inside its cell.
-    entry_font = ", font=\\tiny" if model.activation.name == "tanh" else ""
+    # tanh'(a_{k1}) is a third wider than σ'(a_{k1}): it is written on two lines, tanh' over (a_{k1}),
+    # in a taller cell, at the same size as σ' (a smaller font could not be read when projected).
+    wide = model.activation.name == "tanh"
+    cell_h = (1.3 if wide else 0.95) if written else 0.5
+    entry_font = ""
     slice_w = cell_w * columns
     lines = [r"\begin{tikzpicture}[x=1cm, y=1cm, font=\scriptsize]"]
     nonzero = 0
     for slice_index in range(d):
+        shown = f", visible on=<{slice_index + 1}->" if build else ""
+        survives = f", alt=<{d + 1}->{{fill={_SURVIVES}, very thick}}{{}}" if build else ""
         left = label_column + slice_index * (slice_w + gap)
         top = 0.0
         p_text = printer.doprint(sp.Integer(slice_index + 1))
         head = rf"$p={p_text}$: $\partial^{{+}} s_{{k{p_text}}}/\partial {wrt}$"
-        lines.append(rf"\node[anchor=south, font=\small] at ({left + slice_w / 2:.3f},{top + 0.45:.3f}) {{{head}}};")
+        lines.append(rf"\node[anchor=south, font=\small{shown}] at ({left + slice_w / 2:.3f},{top + 0.45:.3f}) {{{head}}};")
         for column in range(columns):
-            lines.append(rf"\node[anchor=south, text=black!60] at ({left + (column + 0.5) * cell_w:.3f},{top + 0.02:.3f}) {{$r={column + 1}$}};")
+            lines.append(rf"\node[anchor=south, text=black!60{shown}] at ({left + (column + 0.5) * cell_w:.3f},{top + 0.02:.3f}) {{$r={column + 1}$}};")
         for row in range(d):
             y_top = top - row * cell_h
             if slice_index == 0:
@@ -74,22 +84,31 @@ def tensor_figure(model: RNN, d: int = 3, wrt: str = "W", width_cm: float = 15.0
                 centre = f"({x0 + cell_w / 2:.3f},{y0 + cell_h / 2:.3f})"
                 if entry != 0:
                     nonzero += 1
-                    lines.append(rf"\filldraw[fill={_FILL}, draw={_EDGE}] {box};")
+                    lines.append(rf"\filldraw[fill={_FILL}, draw={_EDGE}{shown}{survives}] {box};")
                     if written:
-                        lines.append(rf"\node[align=center, inner sep=0pt{entry_font}] at {centre} {{{_entry_text(entry, printer)}}};")
+                        lines.append(rf"\node[align=center, inner sep=0pt{entry_font}{shown}] at {centre} {{{_entry_text(entry, printer, wide)}}};")
                 else:
-                    lines.append(rf"\draw[draw={_EDGE}] {box};")
+                    lines.append(rf"\draw[draw={_EDGE}{shown}] {box};")
                     if written:
-                        lines.append(rf"\node[text=black!35] at {centre} {{$0$}};")
+                        lines.append(rf"\node[text=black!35{shown}] at {centre} {{$0$}};")
     lines.append(r"\end{tikzpicture}")
     total = d * d * columns
     return TensorFigure("\n".join(lines), _caption(model, d, columns, wrt, nonzero, total, printer), nonzero, total, d)
 
 
-def _entry_text(entry, printer: LecturePrinter) -> str:
-    """σ'(a_{k1}) over s_{k-1,2}: each factor of the entry on its own line, in the lecture's order."""
+def _entry_text(entry, printer: LecturePrinter, split_function: bool = False) -> str:
+    """σ'(a_{k1}) over s_{k-1,2}: each factor of the entry on its own line, in the lecture's order;
+    with ``split_function`` a function and its argument on two lines (tanh' over (a_{k1}))."""
     factors, _ = split_fraction(entry) if isinstance(entry, sp.Mul) else ([entry], [])
-    return r"\\".join(f"${printer.doprint(factor)}$" for factor in factors)
+    texts = []
+    for factor in factors:
+        text = printer.doprint(factor)
+        name, bracket, argument = text.partition("(")
+        if split_function and bracket and text.endswith(")") and name.startswith("\\"):
+            texts += [f"${name}$", f"$({argument}$"]
+        else:
+            texts.append(f"${text}$")
+    return r"\\".join(texts)
 
 
 def _caption(model: RNN, d: int, columns: int, wrt: str, nonzero: int, total: int, printer) -> str:

@@ -17,21 +17,23 @@ def is_simple(index) -> bool:
     return isinstance(index, sp.Integer) and 0 <= int(index) <= 9
 
 
-def step_text(expr, minus: str = "-", symbol=None) -> str:
+def step_text(expr, minus: str = "-", symbol=None, operator=None) -> str:
     """``k-1``, ``t+1``, ``t-\\tau+1``, ``max(1, t-τ+1)``: an index expression written tightly,
-    positive terms first and the constant last. ``symbol`` prints a symbol (default: its name)."""
+    positive terms first and the constant last. ``symbol`` prints a symbol (default: its name),
+    ``operator`` the name max or min (LaTeX: an upright ``\\max``)."""
     expr = as_expr(expr)
     name = symbol or (lambda sym: sym.name)
     if isinstance(expr, (sp.Max, sp.Min)):
-        inner = ", ".join(step_text(arg, minus, symbol) for arg in sorted(expr.args, key=sp.default_sort_key))
-        return f"{type(expr).__name__.lower()}({inner})"
+        inner = ", ".join(step_text(arg, minus, symbol, operator) for arg in sorted(expr.args, key=sp.default_sort_key))
+        word = type(expr).__name__.lower()
+        return f"{operator(word) if operator else word}({inner})"
     if isinstance(expr, sp.Add):
         constant, rest = expr.as_coeff_Add()
         terms = sorted(sp.Add.make_args(rest), key=lambda term: term.could_extract_minus_sign())
         out = ""
         for term in terms:
             negative = term.could_extract_minus_sign()
-            piece = step_text(-term if negative else term, minus, symbol)
+            piece = step_text(-term if negative else term, minus, symbol, operator)
             out += (minus if negative else ("+" if out else "")) + piece
         if constant:
             out += f"{minus if constant < 0 else '+'}{abs(constant)}"
@@ -39,8 +41,8 @@ def step_text(expr, minus: str = "-", symbol=None) -> str:
     if isinstance(expr, sp.Mul):
         coeff, rest = expr.as_coeff_Mul()
         if coeff == -1:
-            return f"{minus}{step_text(rest, minus, symbol)}"
-        return f"{coeff}{step_text(rest, minus, symbol)}"
+            return f"{minus}{step_text(rest, minus, symbol, operator)}"
+        return f"{coeff}{step_text(rest, minus, symbol, operator)}"
     if isinstance(expr, sp.Symbol):
         return name(expr)
     return str(expr)

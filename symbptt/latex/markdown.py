@@ -55,7 +55,7 @@ def tensor_tables(lecture: Lecture) -> str:
     from symbptt.model import RNN, k
     from symbptt.tensors import explicit_tensor
 
-    d = lecture.figure_d
+    d = lecture.drawn_d
     concrete = RNN.create(d=d, n=lecture.model.n, k=lecture.model.k, activation_name=lecture.model.activation.name)
     tensor = explicit_tensor(concrete, "W", k)
     printer = lecture.printer
@@ -74,7 +74,7 @@ def tensor_tables(lecture: Lecture) -> str:
         title = rf"Slice $p={p_value + 1}$: $\partial^{{+}} s_{{k{p_value + 1}}}/\partial W$"
         parts.append("\n".join([title, "", header, rule, *rows]))
     total = d**3
-    summary = f"{nonzero} of {total} entries non-zero: $d^2$ of $d^3$, only row $q = p$ of slice $p$."
+    summary = f"{nonzero} of {total} entries non-zero ($d^2$ of $d^3$ for $d = {d}$): only row $q = p$ of slice $p$."
     return "\n\n".join(parts + [summary])
 
 
@@ -91,6 +91,12 @@ def shape_table(lecture: Lecture, theta: str) -> str:
     return "\n".join(lines)
 
 
+def _heading(item, lecture: Lecture) -> str:
+    """The heading as the notes print it, its mathematics in ``$…$`` (GitHub renders it there),
+    not the plain title whose ``s_{k−1}`` would show its braces."""
+    return documents.heading(item, lecture)
+
+
 def markdown(lecture: Lecture) -> str:
     """The whole lecture as Markdown."""
     out = [f"# {escape_markdown(lecture.title)}", ""]
@@ -103,11 +109,15 @@ def markdown(lecture: Lecture) -> str:
     if shared:
         out += ["## Local derivatives", ""]
         for item in shared:
-            out += [f"### {escape_markdown(item.title)}", "", _chain_block(item, lecture), ""]
+            out += [f"### {_heading(item, lecture)}", "", _chain_block(item, lecture), ""]
     for theta in lecture.parameters:
         out += [f"## The gradient by ${theta}$", ""]
         for item in lecture.of_parameter(theta):
-            out += [f"### {escape_markdown(item.title)}", "", _chain_block(item, lecture), ""]
+            out += [f"### {_heading(item, lecture)}", ""]
+            if not documents._written_out(item, lecture):  # too long to read: counted, not written
+                out += [documents.introduction(item, lecture), ""]
+                continue
+            out += [_chain_block(item, lecture), ""]
             if item.name == "explicit_s_W":
                 out += [tensor_tables(lecture), ""]
             if item.name.startswith("bptt_"):

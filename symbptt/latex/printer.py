@@ -15,6 +15,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
+from symbptt import display
 from symbptt.functions import _Activation
 from symbptt.latex.indices import join_indices, step_text
 
@@ -252,11 +253,15 @@ class LecturePrinter(LatexPrinter):
         body = self._print(term.body)
         if type(term.body).__name__ == "Add":
             body = self.delimit(body)
-        return rf"\sum_{{{self._print(term.var)}={step_text(term.lo)}}}^{{{step_text(term.hi)}}} {body}"
+        return rf"\sum_{{{self._print(term.var)}={self._limit(term.lo)}}}^{{{self._limit(term.hi)}}} {body}"
+
+    def _limit(self, expr) -> str:
+        """A bound of a sum or product: ``t-\\tau+1``, ``\\max(1, t-\\tau+1)`` (upright max, Greek τ)."""
+        return step_text(expr, symbol=self._print, operator=lambda word: f"\\{word}")
 
     def _term_OrderedProduct(self, term):
         body = self._print(term.body)
-        return rf"\prod_{{{self._print(term.var)}={step_text(term.lo)}}}^{{{step_text(term.hi)}}} {body}"
+        return rf"\prod_{{{self._print(term.var)}={self._limit(term.lo)}}}^{{{self._limit(term.hi)}}} {body}"
 
 
 def split_fraction(expr: sp.Mul) -> tuple[list, list]:
@@ -337,3 +342,15 @@ def derivation_to_latex(derivation, environment: str = "aligned", **settings) ->
     ]
     body = " \\\\\n".join(lines)
     return f"\\begin{{{environment}}}\n{body}\n\\end{{{environment}}}"
+
+
+def _show(obj) -> str:
+    """What the engine's objects show in Jupyter: a derivation as its chain, anything else alone."""
+    from symbptt.derivation import Derivation
+
+    if isinstance(obj, Derivation):
+        return derivation_to_latex(obj)
+    return to_latex(obj)
+
+
+display.register("latex", _show)

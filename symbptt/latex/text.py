@@ -9,6 +9,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
+from symbptt import display
 from symbptt.latex.indices import join_indices, step_text
 from symbptt.latex.printer import lecture_order, split_fraction
 
@@ -173,3 +174,15 @@ def derivation_to_text(derivation, **settings) -> str:
     for note in derivation.notes:
         lines.append(f"  note: {note}")
     return "\n".join(lines)
+
+
+def _show(obj) -> str:
+    """What ``str()`` of the engine's objects gives: a derivation as its chain, anything else alone."""
+    from symbptt.derivation import Derivation
+
+    if isinstance(obj, Derivation):
+        return derivation_to_text(obj)
+    return to_text(obj)
+
+
+display.register("text", _show)

@@ -12,8 +12,9 @@ Generated code (printed from the engine's own objects, never from user text):
   (``skeleton_numpy``, ``skeleton_jax``, ``skeleton_torch``);
 * ``check`` — generated code against the oracle and central differences.
 
-The oracle: ``reference`` is a plain NumPy BPTT written straight from the
-lecture's formulas (NOTATION.md), and ``finite_differences`` checks that oracle
-itself against the definition of a derivative. Neither imports SymPy or
+The oracle, ``symbptt.oracle`` (at the bottom of the layers, so that ``analysis`` and
+``verify`` use it too), is a plain NumPy BPTT written straight from the lecture's
+formulas (docs/NOTATION.md); ``finite_differences`` holds the definition of a
+derivative that checks the oracle itself. Neither imports SymPy or
 anything symbolic, so a mistake in the derivation cannot leak into its own test.
 """

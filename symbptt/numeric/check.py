@@ -4,7 +4,7 @@ For each backend and activation, on random dimensions (d, n, k from 1, T from 1,
 with and without a batch, s_0 given or zero), parameters and inputs:
 
 * the generated ``loss_and_grads`` and ``forward`` against
-  ``symbptt.numeric.reference`` (a plain NumPy BPTT that shares no code with
+  ``symbptt.oracle`` (a plain NumPy BPTT that shares no code with
   the engine), within ``REFERENCE_TOLERANCE``;
 * the generated gradients against central differences of the generated loss
   itself, within ``DIFFERENCES_TOLERANCE`` — this needs no other implementation
@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from symbptt.numeric import reference
+from symbptt import oracle as reference
 from symbptt.numeric.finite_differences import max_relative_error, numeric_gradient
 
 REFERENCE_TOLERANCE = 1e-10

@@ -9,7 +9,7 @@ docstrings quote the matrix-level rules each function implements.
 
 :func:`load_module` turns generated text into a module object. It runs
 ``exec`` on code that this module generated from our own objects, never on
-user text (DESIGN.md: no user text is evaluated).
+user text (docs/ARCHITECTURE.md: no user text is evaluated).
 """
 
 from __future__ import annotations

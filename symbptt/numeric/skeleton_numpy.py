@@ -4,7 +4,7 @@ Every ``${name}`` slot is filled by symbptt.numeric.export with code printed fro
 the program's terms (``X @ U_h.T + b_h``, ``G.T @ S_prev``, …) or with the
 generated docstrings; the text around them is the part that is the same for
 every network of this shape: checking arguments, preallocating, the two
-loops, the log-sum-exp. Written for speed the way DESIGN.md asks: rows
+loops, the log-sum-exp. Written for speed the way docs/ARCHITECTURE.md asks: rows
 (B, ·) per step, one matrix product per step into preallocated memory
 (``out`` given positionally, which NumPy parses fastest), the non-recurrent
 parts for all steps in one product, and the loops walking lists of views

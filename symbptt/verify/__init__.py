@@ -13,6 +13,6 @@ A pipeline of small passes, each with its own tests:
 * :mod:`.network` and :mod:`.evaluate` give both sides numbers at a random
   network (forward-mode derivatives of the definitions), :mod:`.search` looks
   for a disagreement;
-* :mod:`.check` decides the verdicts, :mod:`.report` prints them (text, JSON),
-  :mod:`.printable` re-prints what was read in the lecture's LaTeX.
+* :mod:`.check` decides the verdicts; :mod:`symbptt.reports` prints them (text, JSON)
+  and re-prints what was read in the lecture's LaTeX (it sits above verify and latex).
 """

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from symbptt.errors import SymbpttError
-from symbptt.verify import algebra, ast, ir, limits, parser, search, shapes, symbolic
+from symbptt.verify import algebra, ast, ir, limits, parser, search, shapes
 from symbptt.verify import evaluate as ev
 from symbptt.verify.semantics import Meaning, MeaningError, TooLarge, meaning
 
@@ -196,6 +196,8 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
     if extreme:
         return Verdict(UNDECIDED, "limits", extreme, notes=notes), read
     if _element_level(left_shape, right_shape):
+        from symbptt.verify import symbolic  # SymPy: imported only when a step is element-level
+
         model = _symbolic_model(options.activation)
         if symbolic.prove(read, model):
             return Verdict(CORRECT, "symbolic", "proved: the difference simplifies to 0", notes=notes), read
@@ -204,6 +206,8 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
 
 def _algebra(read: Meaning, options: Options, notes, deadline: float) -> Verdict:
     """A claim without network quantities: proved by SymPy, or refuted in multi-precision."""
+    from symbptt.verify import symbolic  # SymPy: only for element-level steps
+
     if algebra.proved(read, options.activation) or symbolic.prove(read, _symbolic_model(options.activation)):
         return Verdict(CORRECT, "symbolic", "proved: the difference simplifies to 0 (exact arithmetic, "
                        "for every size, index and real value of the free variables)", notes=notes)  # fmt: skip

@@ -3,7 +3,7 @@
 The syntax tree (:mod:`.ast`) says what was written; this form says what it refers
 to: ``s_{k-1,r}`` is the model's state at step k−1, entry r; ``g_p`` is a free
 variable; ``\\partial`` is a total or a step-local derivative. Every pass after the
-semantics (:mod:`.shapes`, :mod:`.symbolic`, :mod:`.evaluate`, :mod:`.printable`)
+semantics (:mod:`.shapes`, :mod:`.symbolic`, :mod:`.evaluate`, :mod:`symbptt.reports.reprint`)
 reads this form only, never the syntax tree, and never user text.
 
 Index expressions are linear forms over index names (``k-1`` is

@@ -1,7 +1,7 @@
 """One random network with concrete sizes: the numbers a claim is evaluated at.
 
 The forward values (a_k, s_k, o_k, y_k) come from the independent NumPy
-reference (:func:`symbptt.numeric.reference.forward`). Derivatives come from
+reference (:func:`symbptt.oracle.forward`). Derivatives come from
 *forward-mode* differentiation of the same definitions, step by step: to get
 ∂(anything)/∂W, every quantity carries, next to its value, its derivative by
 each entry of W (a "tangent"). That gives every derivative a claim can write —
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symbptt.numeric import reference
+from symbptt import oracle as reference
 from symbptt.verify import ir
 
 # --------------------------------------------------------------------------- activations

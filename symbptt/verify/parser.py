@@ -36,10 +36,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from importlib import resources
 
+import lark
 from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lark import PostLex
 
+from symbptt import cache
 from symbptt.errors import ParseError
 from symbptt.verify import ast
 
@@ -176,6 +178,9 @@ def _build_lark(debug: bool = False) -> Lark:
         maybe_placeholders=False,
         postlex=_TokenGuard(),
         debug=debug,
+        # the LALR tables take longer to build than SymPy to import: kept in symbptt's cache
+        # (Lark checks the grammar's hash in the file and rebuilds when it differs or is corrupt)
+        cache=False if debug else cache.path_for("lark", cache.key("grammar", lark.__version__) + ".pickle") or False,
     )
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from symbptt.commands.derive import derivations_for
 from symbptt.latex.documents import Lecture
+from symbptt.lecture import derivations_for
 from symbptt.model import RNN
 
 ALL_PARAMETERS = ("W", "U", "V", "b", "c")
@@ -18,8 +18,8 @@ needs_poppler = pytest.mark.skipif(
 )
 
 
-def make_lecture(activation="sigmoid", parameters=ALL_PARAMETERS, T=3, topic="bptt", **options) -> Lecture:
-    model = RNN.create(activation_name=activation)
+def make_lecture(activation="sigmoid", parameters=ALL_PARAMETERS, T=3, topic="bptt", d="d", **options) -> Lecture:
+    model = RNN.create(d=d, k="K", activation_name=activation)  # K classes, as the shipped specs
     items = derivations_for(model, parameters, T, topic, 3)
     return Lecture(model=model, derivations=tuple(items), parameters=tuple(parameters), T=T, topic=topic,
                    title=options.pop("title", "Backpropagation through time"), author=options.pop("author", "A. Lecturer"),

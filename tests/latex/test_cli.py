@@ -49,3 +49,16 @@ def test_bad_options_are_one_line(args, message):
 def test_a_concrete_d_is_drawn_at_that_d():
     out = run("--wrt", "W", "--d", "2").stdout
     assert "4 of 8 entries non-zero" in out
+
+
+def test_detail_concise_by_default_full_on_request_and_from_the_spec(tmp_path):
+    concise = run("--style", "slides").stdout
+    full = run("--style", "slides", "--detail", "full").stdout
+    assert concise.count(r"\begin{frame}") <= 30 < full.count(r"\begin{frame}")
+    assert "the only factor we do not know" in concise and "the only factor we do not know" not in full
+    spec = tmp_path / "full.toml"
+    spec.write_text('model = "rnn"\nparameters = ["W"]\n[outputs]\ndetail = "full"\n', encoding="utf-8")
+    assert "the only factor we do not know" not in run(str(spec), "--style", "slides").stdout
+    spec.write_text('model = "rnn"\n[outputs]\ndetail = "short"\n', encoding="utf-8")
+    result = run(str(spec))
+    assert result.returncode == 2 and "detail" in result.stderr and result.stderr.count("\n") == 1

@@ -3,8 +3,8 @@ nothing those renderers lack; and Jupyter's _repr_latex_ likewise."""
 
 import re
 
-from symbptt.commands.derive import derivations_for
 from symbptt.latex.markdown import escape_markdown, markdown
+from symbptt.lecture import derivations_for
 from symbptt.model import RNN
 
 # What KaTeX and MathJax do not know without extensions, or what only LaTeX documents have.

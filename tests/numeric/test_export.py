@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symbptt import __version__, terms
+from symbptt import oracle as reference
 from symbptt.errors import SymbpttError
 from symbptt.model import RNN, k
-from symbptt.numeric import reference
 from symbptt.numeric.export import ExportInfo, export_source, exported_module, load_module
 from symbptt.numeric.finite_differences import max_relative_error, numeric_gradient
 from symbptt.numeric.lowering import TANH_FORMS, _split, lower, tanh_form

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symbptt.numeric import reference
+from symbptt import oracle as reference
 from symbptt.numeric.finite_differences import max_relative_error
 
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8"}

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symbptt import calculus, program, terms
+from symbptt import oracle as reference
 from symbptt.model import RNN, k, p, q, r
-from symbptt.numeric import reference
 from symbptt.numeric.finite_differences import max_relative_error
 from symbptt.numeric.lambdify import (
     lambdify_element,

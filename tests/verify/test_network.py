@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from symbptt import oracle as reference
 from symbptt.bptt import BPTT
 from symbptt.model import RNN
-from symbptt.numeric import reference
 from symbptt.terms import Deriv, Loss, Param, Vec, context_from_forward
 from symbptt.verify.network import Network, Sizes, activation
 

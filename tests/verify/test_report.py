@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from symbptt.reports.verdicts import to_json, to_text
 from symbptt.verify.check import verify_claim, verify_document
-from symbptt.verify.report import to_json, to_text
 
 PROOF = r"""\documentclass{article}
 \usepackage{amsmath}
@@ -76,8 +76,8 @@ def test_latex_is_reprinted_from_what_was_read():
 
 
 def test_every_corpus_side_is_reprinted_in_latex():
+    from symbptt.reports.reprint import to_latex as reprint
     from symbptt.verify import parser
-    from symbptt.verify.printable import to_latex as reprint
     from symbptt.verify.semantics import MeaningError, meaning
 
     from .corpus import CASES

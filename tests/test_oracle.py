@@ -24,19 +24,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from symbptt import oracle as reference
 from symbptt.errors import SymbpttError
-from symbptt.numeric import reference
 from symbptt.numeric.finite_differences import (
     max_relative_error,
     numeric_gradient,
     relative_error,
 )
-from symbptt.numeric.reference import bptt, forward, loss, random_problem
+from symbptt.oracle import bptt, forward, loss, random_problem
 
 
 def _load_baselines():
     """benchmarks/ is scripts, not a package: load baselines.py by its path."""
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "baselines.py"
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "baselines.py"
     spec = importlib.util.spec_from_file_location("symbptt_benchmark_baselines", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -15,7 +15,6 @@ import json
 import numpy as np
 
 from symbptt.verify.check import CORRECT, WRONG, Counterexample, Report, StepResult
-from symbptt.verify.printable import to_latex
 
 MAX_SHOWN_ENTRIES = 25
 MAX_FORMULA_CHARS = 160
@@ -167,6 +166,8 @@ def _counterexample_record(counterexample: Counterexample | None) -> dict | None
 
 
 def _side(text: str, node, step: StepResult, which: str, activation: str) -> dict:
+    from symbptt.reports.reprint import to_latex  # SymPy and the printer: only for --json
+
     latex = None
     if step.meaning is not None:
         try:

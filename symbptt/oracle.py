@@ -3,7 +3,7 @@
 This module is the oracle every generated gradient is compared with, so it is
 written to be *obviously* correct rather than fast: one loop over time, the
 lecture's column convention, lists indexed by the lecture's 1-based time steps,
-and each line a formula of NOTATION.md::
+and each line a formula of docs/NOTATION.md::
 
     a_k = W s_{k-1} + U x_k + b        s_k = σ(a_k)
     o_k = V s_k + c                    y_k = softmax(o_k)
@@ -286,7 +286,7 @@ def bptt(
     s0: object | None = None,
     activation: str = "sigmoid",
 ) -> tuple[float, dict[str, Array]]:
-    """Loss and its gradients by the δ recurrence of NOTATION.md, one step at a time.
+    """Loss and its gradients by the δ recurrence of docs/NOTATION.md, one step at a time.
 
     ``grads`` has the keys W, U, V, b, c (each shaped like its parameter) and s0,
     ∂L/∂s_0, shaped (d,) or (B, d) like s0; when s0 is None it is the gradient
