@@ -156,10 +156,10 @@ class Network:
 
     # -- derivatives -------------------------------------------------------------------
 
-    def world(self, var: tuple, hold: int | None) -> World:
-        key = (var, hold)
+    def world(self, var: tuple, hold: int | None, hold_all: bool = False) -> World:
+        key = (var, hold, hold_all)
         if key not in self._worlds:
-            self._worlds[key] = World(self, var, hold)
+            self._worlds[key] = World(self, var, hold, hold_all)
         return self._worlds[key]
 
 
@@ -181,9 +181,11 @@ class World:
     ``("free", name, indices)``. ``hold`` is None for the total derivative, or the
     step k* of a step-local one: the states s_j with j < k* are then held fixed
     (their tangent is zero wherever they are used), as the lecture's ∂⁺ holds s_{k−1}.
+    ``hold_all`` (a written ∂⁺) holds every quantity of a step before k* — a, o, y, L
+    and J as well as s — except the variable itself.
     """
 
-    def __init__(self, network: Network, var: tuple, hold: int | None):
+    def __init__(self, network: Network, var: tuple, hold: int | None, hold_all: bool = False):
         self.var, self.hold = var, hold
         net = network
         shape = net.shape_of_variable(var)
@@ -242,6 +244,9 @@ class World:
                 (second(a) * da) * W if da is not None else None,
                 net.prime(a) * dW if dW is not None else None,
             )
+            if hold_all and hold is not None and step < hold:  # a constant to ∂⁺ at k*
+                da, do, dy, dx, de = (seeded(name, step, None) for name in ("a", "o", "y", "x", "e"))
+                dL = dJ = None
             self.tangents.update({("a", step): da, ("s", step): ds_used, ("x", step): dx,
                                   ("o", step): do, ("y", step): dy, ("e", step): de})  # fmt: skip
             self.loss_tangents[step] = dL
