@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from symbptt.verify.check import CORRECT, UNDECIDED, WRONG, Options, verify_claim
 from symbptt.reports.verdicts import to_json, to_text
+from symbptt.verify.check import CORRECT, UNDECIDED, WRONG, Options, verify_claim
 
 TRUE, FALSE = CORRECT, WRONG
 
