@@ -30,9 +30,13 @@ def add_parser(commands):
     )
     parser.add_argument("file", nargs="?", metavar="FILE.tex", help="a LaTeX file to check")
     parser.add_argument("--claim", metavar="'LHS = RHS'", help="check one claim instead of a file")
-    parser.add_argument("--model", choices=("rnn",), default="rnn", help="the model the symbols refer to (rnn)")
-    parser.add_argument("--activation", choices=("sigmoid", "tanh"), default="sigmoid",
-                        help="what σ stands for: the logistic sigmoid (default) or tanh")  # fmt: skip
+    parser.add_argument("--model", default="rnn", metavar="SPEC",
+                        help="the model the symbols refer to: the lecture's RNN (rnn, default) or a spec "
+                        "(a shipped name or a .toml path) whose [model] names the claims use, e.g. "
+                        "goodfellow-rnn")  # fmt: skip
+    parser.add_argument("--activation", choices=("sigmoid", "tanh"), default=None,
+                        help="what σ stands for: the logistic sigmoid (default) or tanh; with --model "
+                        "SPEC, the spec's own")  # fmt: skip
     parser.add_argument("--s0", choices=("symbol", "zeros"), default="symbol",
                         help="s_0 a general constant (default) or zero")  # fmt: skip
     parser.add_argument("--T", dest="T", metavar="T", help="fix the sequence length (default: several)")
@@ -81,9 +85,17 @@ def options_from(args: argparse.Namespace):
 
     T = _whole(args.T, "--T", 1, MAX_STEPS) if args.T is not None else None
     seed = _whole(args.seed, "--seed", 0, 2**31 - 1)
+    names, activation = None, args.activation or "sigmoid"
+    if args.model != "rnn":
+        from symbptt.verify.model_names import from_spec
+
+        names = from_spec(args.model)
+        if args.activation is not None and args.activation != names.activation:
+            raise UsageError(f"the model {names.spec} uses {names.activation}, not {args.activation}", "--activation")
+        activation = names.activation
     return Options(
-        activation=args.activation, s0_zero=args.s0 == "zeros", T=T,
-        time_limit=_seconds(args.time_limit), settings=Settings(seed=seed),
+        activation=activation, s0_zero=args.s0 == "zeros", T=T,
+        time_limit=_seconds(args.time_limit), settings=Settings(seed=seed), names=names,
     )  # fmt: skip
 
 
@@ -96,6 +108,9 @@ def run(args) -> tuple[str, int]:
     # The same text, options and code give the same verdicts (the random networks are seeded),
     # so a verdict is cached, unless a step was left undecided: that can depend on the clock.
     # Only valid options are ever stored, so a hit needs no checking (nor verify's imports).
+    if args.model != "rnn":  # a spec file can change under the same name: not cached
+        text, status, _ = _verify(args, source, options_from(args))
+        return text, status
     given = {name: getattr(args, name) for name in ("model", "activation", "s0", "T", "seed", "time_limit", "json")}
     key = cache.key("verify", args.file, source, given)
     hit = cache.get_text("verify", key)

@@ -51,6 +51,7 @@ class Options:
     T: int | None = None
     time_limit: float = DEFAULT_TIME_LIMIT
     settings: search.Settings = field(default_factory=search.Settings)
+    names: object = None  # a .model_names.ModelNames: the claims are in a spec's names (--model)
 
 
 @dataclass
@@ -144,6 +145,8 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
     (a range written after the claim) restrict the points it is judged at."""
     deadline = time.monotonic() + options.time_limit
     try:
+        if options.names is not None:
+            lhs, rhs, conditions = options.names.translate(lhs, rhs, conditions)
         read = meaning(lhs, rhs, conditions)
     except TooLarge as error:
         return Verdict(UNDECIDED, "limits", error.what), None
