@@ -55,7 +55,8 @@ class ModelNames:
     def translate(self, lhs: ast.Node, rhs: ast.Node, conditions: tuple) -> tuple:
         """The claim in the lecture's names; MeaningError for a name of no meaning here."""
         rewrite = _Rewriter(self)
-        return rewrite.node(lhs), rewrite.node(rhs), tuple(rewrite.any(c) for c in conditions)
+        sides = rewrite.node(lhs), rewrite.node(rhs)
+        return (*sides, tuple(rewrite.any(c) for c in conditions) + tuple(rewrite.extra))
 
 
 def _name_parts(latex: str) -> tuple[str, str]:
@@ -186,6 +187,7 @@ class _Rewriter:
 
     def __init__(self, names: ModelNames):
         self.names = names
+        self.extra: list[ast.Condition] = []  # ranges the claim implies (W^{(t)} exists for t ≥ 1)
 
     def any(self, value):
         if isinstance(value, ast.Node):
@@ -212,6 +214,10 @@ class _Rewriter:
             timed = self._timed(node)
             if timed is not None:
                 return timed
+        if isinstance(node, (ast.Derivative, ast.Gradient)):
+            copy = self._copy(node.denominator if isinstance(node, ast.Derivative) else node.by)
+            if copy is not None:
+                return self._by_copy(node, *copy)
         if isinstance(node, ast.Symbol):
             return self._symbol(node)
         if isinstance(node, ast.Indexed):
@@ -221,16 +227,54 @@ class _Rewriter:
         return self._fields(node)
 
     def _timed(self, node: ast.Power):
-        """x^{(t)}, h^{(t-1)}, L^{(t)}: a time superscript on a vector of the model."""
-        base = node.base
+        """x^{(t)}, h^{(t-1)}, L^{(t)}, o_i^{(t)}: a time superscript on a vector of the model
+        (o_i^{(t)} is the lecture's o_{t,i}). A parameter's copy W^{(t)} is read only as the
+        variable of a derivative (see _by_copy); anywhere else it is not checked."""
+        base, entry = node.base, ()
+        if isinstance(base, ast.Indexed):
+            base, entry = ast.Symbol(name=base.base, accent=base.accent, span=base.span), base.indices
         if not isinstance(base, ast.Symbol):
-            return None
-        if (base.name, base.accent) not in self.names.vectors and (base.name, base.accent) != ("L", ""):
             return None
         step = _as_index(node.exponent)
         if step is None:
             return None
-        return self._indexed(ast.Indexed(base=base.name, indices=(step,), accent=base.accent, span=node.span))
+        key = (base.name, base.accent)
+        if not base.accent and (base.name in LECTURE_PARAMETERS or key in self.names.parameters):
+            raise MeaningError(f"{base.name}^{{(t)}}, the copy of a parameter at one step, is checked only "
+                               "as the variable of a derivative of that step's quantities")  # fmt: skip
+        if key not in self.names.vectors and key != ("L", ""):
+            return None
+        return self._indexed(ast.Indexed(base=base.name, indices=(step, *entry), accent=base.accent, span=node.span))
+
+    def _copy(self, variable) -> tuple[str, ast.IndexExpr] | None:
+        """W^{(t)} as a derivative's variable: (the lecture parameter, the step t)."""
+        if not (self.names.superscript and isinstance(variable, ast.Power) and isinstance(variable.base, ast.Symbol)):
+            return None
+        base = variable.base
+        step = _as_index(variable.exponent)
+        if base.accent or step is None or (base.name, "") not in self.names.parameters:
+            return None
+        return self.names.parameters[(base.name, "")], step
+
+    def _by_copy(self, node, parameter: str, step: ast.IndexExpr):
+        """∂f/∂W^{(t)}: Goodfellow's copy of W used only at step t. For f of step t (h^{(t)},
+        o_i^{(t)}) that is the lecture's ∂⁺f/∂W, every quantity of an earlier step held; for
+        anything else (L, a quantity of a later step) it is not the same, and not checked."""
+        of = self.node(node.numerator if isinstance(node, ast.Derivative) else node.of)
+        step = self.any(step)
+        steps = [item.indices[0] for item in of.walk()
+                 if isinstance(item, ast.Indexed) and item.base in LECTURE_VECTORS and item.indices]  # fmt: skip
+        losses = [item for item in of.walk() if isinstance(item, (ast.Symbol, ast.Indexed))
+                  and getattr(item, "name", getattr(item, "base", None)) in ("L", "J")]  # fmt: skip
+        if losses or not steps or any(found != step for found in steps):
+            raise MeaningError(f"∂/∂{parameter}^{{(t)}} is checked for a quantity of step t itself (h^{{(t)}}, "
+                               f"o_i^{{(t)}}): it is then ∂⁺/∂{parameter}")  # fmt: skip
+        self.extra.append(ast.Condition(ast.IndexNumber(1), "<=", step))  # the copies are W^{(1)} … W^{(τ)}
+        variable = ast.Symbol(name=parameter, span=None)
+        derivative = ast.Derivative(numerator=of, denominator=variable, explicit=True, span=node.span)
+        if isinstance(node, ast.Gradient) and parameter in ("b", "c"):
+            return ast.Transpose(operand=derivative, span=node.span)  # ∇ by a vector: a column
+        return derivative
 
     def _vector(self, base: str, accent: str) -> str | None:
         """The lecture's name of a time-indexed vector of the spec; None for a name that is not
