@@ -56,7 +56,11 @@ class ModelNames:
         """The claim in the lecture's names; MeaningError for a name of no meaning here."""
         rewrite = _Rewriter(self)
         sides = rewrite.node(lhs), rewrite.node(rhs)
-        return (*sides, tuple(rewrite.any(c) for c in conditions) + tuple(rewrite.extra))
+        bound = {node.index for side in sides for node in side.walk()
+                 if isinstance(node, (ast.Summation, ast.OrderedProduct))}  # fmt: skip
+        implied = tuple(c for c in rewrite.extra if not ({n.name for n in c.right.walk()
+                                                          if isinstance(n, ast.IndexName)} & bound))  # fmt: skip
+        return (*sides, tuple(rewrite.any(c) for c in conditions) + implied)
 
 
 def _name_parts(latex: str) -> tuple[str, str]:
