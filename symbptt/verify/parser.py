@@ -526,6 +526,12 @@ class _AstBuilder(Transformer_NonRecursive):
             step = _condition_term(ell.group(1) or ell.group(2))
             if step is not None:
                 return ast.IndexName("ell", (step,))
+        label = re.fullmatch(r"([A-Za-z])\s*(?:_\s*(?:\{\s*([A-Za-z0-9+\- ]+?)\s*\}|([A-Za-z0-9]))"
+                             r"|\^\s*\{\s*\(\s*([A-Za-z0-9+\- ]+?)\s*\)\s*\})", text)  # fmt: skip
+        if label:  # a book's label y_t or y^{(t)}: its meaning comes from --model (else refused)
+            step = _condition_term(label.group(2) or label.group(3) or label.group(4))
+            if step is not None:
+                return ast.IndexName(label.group(1), (step,))
         raise _Problem(f"cannot read '{text}' in the indicator: write 1_{{i = \\ell_t}} with an index "
                        "and a class", token.start_pos)  # fmt: skip
 

@@ -105,6 +105,9 @@ def _index(node: ast.IndexExpr) -> ir.Index:
             if len(node.indices) != 1:
                 raise MeaningError("\\ell takes one index, the step: \\ell_t", _where(node))
             return ir.Label(_linear(node.indices[0]))
+        if node.indices:  # 1_{i = y_t}: the class at a step is \ell_t (or a --model spec's label)
+            raise MeaningError(f"{node.name}_{{…}} as an index is not the true class: write \\ell_t "
+                               "(or give the model whose label it is with --model)", _where(node))  # fmt: skip
         return ir.Lin.name(node.name)
     if isinstance(node, ast.IndexAdd):
         total = ir.Lin.number(0)

@@ -20,6 +20,8 @@ PRINTED = [  # (equation of the book, the claim as printed)
     ("10.10", r"o^{(t)} = c + V h^{(t)}"),
     ("10.11", r"\hat{y}^{(t)} = \operatorname{softmax}(o^{(t)})"),
     ("10.17", r"\frac{\partial L}{\partial L^{(t)}} = 1"),
+    ("10.18", r"(\nabla_{o^{(t)}} L)_i = \frac{\partial L}{\partial o_i^{(t)}} = \frac{\partial L}{\partial L^{(t)}} "
+              r"\frac{\partial L^{(t)}}{\partial o_i^{(t)}} = (\hat{y}^{(t)})_i - \mathbf{1}_{i = y^{(t)}}"),
     ("10.19", r"\nabla_{h^{(\tau)}} L = V^{\top} \nabla_{o^{(\tau)}} L"),
     ("10.21", r"\nabla_{h^{(t)}} L = \left(\frac{\partial h^{(t+1)}}{\partial h^{(t)}}\right)^{\top} "
               r"(\nabla_{h^{(t+1)}} L) + \left(\frac{\partial o^{(t)}}{\partial h^{(t)}}\right)^{\top} "
@@ -54,6 +56,8 @@ MISTAKES = [  # (the mistake, the claim)
                            r"(\nabla_{h^{(t)}} L) {h^{(t)}}^{\top}"),
     ("tanh' without the square", r"\frac{\partial h^{(t)}}{\partial b^{(t)}} = \operatorname{diag}(1 - h^{(t)})"),
     ("softmax of the state", r"\hat{y}^{(t)} = \operatorname{softmax}(h^{(t)})"),
+    ("10.18 with the previous label", r"(\nabla_{o^{(t)}} L)_i = (\hat{y}^{(t)})_i - \mathbf{1}_{i = y^{(t-1)}}"),
+    ("10.18 with the sign flipped", r"(\nabla_{o^{(t)}} L)_i = \mathbf{1}_{i = y^{(t)}} - (\hat{y}^{(t)})_i"),
 ]
 
 
@@ -83,10 +87,10 @@ def test_a_file_of_the_books_equations(tmp_path, capsys):
     path = tmp_path / "book.tex"
     path.write_text(f"\\documentclass{{article}}\\begin{{document}}\n{body}\n\\end{{document}}\n")
     code, out, err = _verify([*MODEL, str(path)], capsys)
-    assert code == 0, out + err
+    assert code == 0 and " correct, 0 wrong, 0 undecided" in out, out + err
     path.write_text(f"\\documentclass{{article}}\\begin{{document}}\n{body}\n{mistake}\n\\end{{document}}\n")
     code, out, err = _verify([*MODEL, str(path)], capsys)
-    assert code == 1 and "6 correct, 1 wrong" in out, out + err
+    assert code == 1 and " correct, 1 wrong, 0 undecided" in out, out + err
 
 
 @pytest.mark.parametrize(
@@ -95,11 +99,17 @@ def test_a_file_of_the_books_equations(tmp_path, capsys):
         (r"s_t = h^{(t)}", "s is not a name of the model goodfellow-rnn"),  # the lecture's letter
         (r"\nabla_{W^{(t)}} L = \nabla_{W} L", "is checked for a quantity of step t itself"),
         (r"W^{(t)} = W", "the copy of a parameter at one step"),
+        (r"(\nabla_{o^{(t)}} L)_i = (\hat{y}^{(t)})_i - \mathbf{1}_{i = h^{(t)}}", "as an index is not the true class"),
     ],
 )
 def test_what_the_model_does_not_name_is_undecided(claim, why, capsys):
     code, out, _ = _verify([*MODEL, "--claim", claim], capsys)
     assert code == 1 and "undecided" in out and why in out, out
+
+
+def test_a_books_label_without_its_model_is_not_the_class(capsys):
+    code, out, _ = _verify(["--claim", r"(\nabla_{o_t} L)_i = y_{ti} - \mathbf{1}_{i = y_t}"], capsys)
+    assert code == 1 and "undecided" in out and "write \\ell_t" in out, out
 
 
 def test_the_lecture_letters_keep_their_meaning_without_model(capsys):
