@@ -1,10 +1,10 @@
 """The lecture's RNN written as equations (rnn-equations), exported by the generic lowering,
-against the hand-written reference BPTT of the lecture's RNN (symbptt.numeric.reference)."""
+against the hand-written reference BPTT of the lecture's RNN (symbptt.oracle)."""
 
 import numpy as np
 
+from symbptt import oracle as reference
 from symbptt.cell.graph import graph_from_spec
-from symbptt.numeric import reference
 from tests.cell.cells import load_export, relative_error
 
 

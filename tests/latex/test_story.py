@@ -2,11 +2,11 @@
 
 import numpy as np
 
+from symbptt import oracle as reference
 from symbptt.bptt import BPTT
 from symbptt.latex.markdown import markdown
 from symbptt.latex.story import unrolled_state_derivative
 from symbptt.model import RNN
-from symbptt.numeric import reference
 from symbptt.terms import Deriv, Param, Vec, context_from_forward
 
 
