@@ -145,9 +145,12 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
     (a range written after the claim) restrict the points it is judged at."""
     deadline = time.monotonic() + options.time_limit
     try:
+        written = len(conditions)
         if options.names is not None:
             lhs, rhs, conditions = options.names.translate(lhs, rhs, conditions)
         read = meaning(lhs, rhs, conditions)
+        if len(conditions) > written:
+            read.notes.append("a parameter's copy at step t (b^{(t)}) exists for t ≥ 1 only: judged there")
     except TooLarge as error:
         return Verdict(UNDECIDED, "limits", error.what), None
     except MeaningError as error:
@@ -305,7 +308,7 @@ def _where_text(read: Meaning, found) -> str:
     parts = [f"for {name} = {low} … {_offset_text(high)}" for name, (low, high) in sorted(found.step_ranges.items())]
     if read.conditions:
         written = ", ".join(f"{left} {_OPERATOR_TEXT[op]} {right}" for left, op, right in read.conditions)
-        parts.append(f"where {written} (as written)")
+        parts.append(f"where {written}")
     return "; ".join(parts)
 
 
