@@ -104,7 +104,7 @@ def test_imports_only_point_down():
     [
         ("symbptt.terms", "def f():\n    from symbptt.latex.text import to_text\n"),  # engine → printer
         ("symbptt.derivation", "import symbptt.latex.printer\n"),
-        ("symbptt.reports.verdicts", "from symbptt.latex import printer\n"),  # sideways
+        ("symbptt.verify.report", "from symbptt.latex import printer\n"),  # sideways
         ("symbptt.numeric.check", "from ..verify import check\n"),  # relative, sideways
         ("symbptt.build", "from symbptt.commands.derive import run\n"),
         ("symbptt.spec", "from symbptt.verify.parser import parse_claim\n"),
