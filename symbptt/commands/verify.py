@@ -95,7 +95,8 @@ def options_from(args: argparse.Namespace):
         activation = names.activation
     return Options(
         activation=activation, s0_zero=args.s0 == "zeros", T=T,
-        time_limit=_seconds(args.time_limit), settings=Settings(seed=seed), names=names,
+        time_limit=_seconds(args.time_limit), names=names,
+        settings=Settings(seed=seed, zero_parameters=names.absent if names else ()),
     )  # fmt: skip
 
 

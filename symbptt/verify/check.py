@@ -201,7 +201,7 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
     extreme = algebra.extreme_constant(read, options.activation)
     if extreme:
         return Verdict(UNDECIDED, "limits", extreme, notes=notes), read
-    if _element_level(left_shape, right_shape):
+    if _element_level(left_shape, right_shape) and options.activation in ("sigmoid", "tanh"):
         from symbptt.verify import symbolic  # SymPy: imported only when a step is element-level
 
         model = _symbolic_model(options.activation)
@@ -261,7 +261,7 @@ def _symbolic_model(activation: str):
 
 def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes) -> Verdict:  # noqa: C901
     try:
-        found = search.search(read, Ts, options.settings, options.activation, options.s0_zero, deadline, needs)
+        found = search.search(read, Ts, _settings(options), options.activation, options.s0_zero, deadline, needs)
     except shapes.Unsupported as error:
         return Verdict(UNDECIDED, "numeric", f"not checked: {error.what}", notes=notes)
     except ev.OutOfTime:
@@ -298,6 +298,16 @@ def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes)
     return Verdict(CORRECT, "numeric", reason, notes=notes, points=found.points)
 
 
+def _settings(options: Options) -> search.Settings:
+    """The search settings, with the parameters a --model spec does not have held at 0."""
+    absent = tuple(getattr(options.names, "absent", ()))
+    if absent and options.settings.zero_parameters != absent:
+        from dataclasses import replace
+
+        return replace(options.settings, zero_parameters=absent)
+    return options.settings
+
+
 def _offset_text(offset: int) -> str:
     return "T" if offset == 0 else f"T{offset:+d}".replace("-", "−")
 
@@ -326,7 +336,8 @@ def _transpose_hint(read: Meaning, left, right, Ts, options: Options, deadline, 
     if not (len(left.dims) == 2 and right.dims == left.dims[::-1]):
         return None
     flipped = Meaning(read.lhs, ir.Transpose(read.rhs), read.steps, read.entries)
-    settings = search.Settings(sizes=options.settings.sizes[:1], draws=1, max_points=8, seed=options.settings.seed)
+    settings = search.Settings(sizes=options.settings.sizes[:1], draws=1, max_points=8, seed=options.settings.seed,
+                               zero_parameters=_settings(options).zero_parameters)  # fmt: skip
     try:
         found = search.search(flipped, Ts[:1], settings, options.activation, options.s0_zero, deadline, needs)
     except SymbpttError:

@@ -51,6 +51,7 @@ class ModelNames:
     parameters: dict  # (base, sub) → lecture parameter (W, U, V, b, c); sub "" for a bare letter
     steps: str = "T"  # the name of the number of steps, as the parser spells it (T, tau)
     superscript: bool = False  # time written x^{(t)}
+    absent: tuple = ()  # lecture parameters the model does not have (d2l's linear RNN: b, c): 0
 
     def translate(self, lhs: ast.Node, rhs: ast.Node, conditions: tuple) -> tuple:
         """The claim in the lecture's names; MeaningError for a name of no meaning here."""
@@ -103,7 +104,9 @@ def from_spec(name_or_path: str) -> ModelNames:
     graph = build_graph(model, spec.dimensions)
     roles = _parameter_roles(model.parameters, where, model.name)
     activation, vectors = _identify(graph, roles, where, model.name)
-    return _names(model.name, activation, vectors, {_split_key(key): role for key, role in roles.items()}, extra)
+    names = _names(model.name, activation, vectors, {_split_key(key): role for key, role in roles.items()}, extra)
+    absent = tuple(role for role in ("b", "c") if role not in roles.values())
+    return dataclasses.replace(names, absent=absent)
 
 
 def _names(spec: str, activation: str, vectors: dict, parameters: dict, extra: dict) -> ModelNames:
@@ -136,10 +139,10 @@ def _parameter_roles(parameters: dict, where: str, name: str) -> dict:
             break
         roles[key] = role
     else:
-        if len(roles) == len(ROLE_SHAPES):
-            return roles
+        if {"W", "U", "V"} <= set(roles.values()):
+            return roles  # b and c may be absent (d2l's linear RNN): they are 0 then
     raise SpecError(f"{name}: verify checks claims about the lecture's RNN, with parameters shaped "
-                    "(d,d), (d,n), (k,d), (d), (k); this model's are not", where)  # fmt: skip
+                    "(d,d), (d,n), (k,d) and perhaps (d), (k); this model's are not", where)  # fmt: skip
 
 
 def _identify(graph, roles: dict, where: str, name: str) -> tuple[str, dict]:
@@ -149,13 +152,17 @@ def _identify(graph, roles: dict, where: str, name: str) -> tuple[str, dict]:
     rng = np.random.default_rng(20261129)
     T = 3
     params_by_role = {role: rng.normal(size=tuple(_SIZES[part] for part in ROLE_SHAPES[role])) for role in ROLE_SHAPES}
+    for role in ("b", "c"):
+        if role not in roles.values():
+            params_by_role[role] = np.zeros_like(params_by_role[role])
     params = {key: params_by_role[role] for key, role in roles.items()}
     xs = rng.normal(size=(T, _SIZES["n"]))
     ys = rng.integers(0, _SIZES["k"], size=T)
     s0 = rng.normal(size=_SIZES["d"])
     state = graph.states[0]
     result = forward(graph, params, xs, ys, {state: s0})
-    for activation, function in (("sigmoid", lambda v: 1 / (1 + np.exp(-v))), ("tanh", np.tanh)):
+    candidates = (("sigmoid", lambda v: 1 / (1 + np.exp(-v))), ("tanh", np.tanh), ("identity", lambda v: v))
+    for activation, function in candidates:
         lecture = _lecture_steps(params_by_role, xs, s0, function)
         if not all(np.allclose(result.steps[t][graph.defined[state]][0], lecture[t]["s"], rtol=1e-12, atol=1e-12)
                    for t in range(T)):  # fmt: skip
@@ -172,7 +179,7 @@ def _identify(graph, roles: dict, where: str, name: str) -> tuple[str, dict]:
             vectors[key] = role  # None: a vector of the model with no lecture role
         return activation, vectors
     raise SpecError(f"{name}: verify checks claims about the lecture's RNN (s_t = σ(W s_{{t-1}} + U x_t + b), "
-                    "o_t = V s_t + c, σ the sigmoid or tanh); this model computes something else", where)  # fmt: skip
+                    "o_t = V s_t + c, σ the sigmoid, tanh or none, b and c possibly absent); this model computes something else", where)  # fmt: skip
 
 
 def _lecture_steps(p: dict, xs: np.ndarray, s0: np.ndarray, sigma) -> list[dict]:
@@ -222,6 +229,12 @@ class _Rewriter:
             copy = self._copy(node.denominator if isinstance(node, ast.Derivative) else node.by)
             if copy is not None:
                 return self._by_copy(node, *copy)
+        if isinstance(node, ast.Call) and node.function == "sigma" and self.names.activation == "identity":
+            raise MeaningError(f"the model {self.names.spec} is linear: it has no σ")
+        if isinstance(node, ast.Product):
+            node = self._join_subscripts(node)
+            if not isinstance(node, ast.Product):
+                return self.node(node)
         if isinstance(node, ast.Symbol):
             return self._symbol(node)
         if isinstance(node, ast.Indexed):
@@ -229,6 +242,29 @@ class _Rewriter:
         if isinstance(node, ast.IndexName):
             return self._index_name(node)
         return self._fields(node)
+
+    def _join_subscripts(self, node: ast.Product):
+        """``W_hh`` as TeX reads it is W_h times h: for a spec parameter W_hh (and no W_h) it is
+        the parameter, as the book means it."""
+        factors, operators = list(node.factors), list(node.operators)
+        position = 0
+        while position < len(factors) - 1:
+            first, second = factors[position], factors[position + 1]
+            if (
+                isinstance(first, ast.Indexed) and not first.accent and len(first.indices) == 1
+                and isinstance(first.indices[0], ast.IndexName) and not first.indices[0].indices
+                and isinstance(second, ast.Symbol) and not second.accent and operators[position] == "juxtaposition"
+                and (first.base, first.indices[0].name + second.name) in self.names.parameters
+                and (first.base, first.indices[0].name) not in self.names.parameters
+            ):  # fmt: skip
+                factors[position] = ast.Indexed(base=first.base, indices=(ast.IndexName(first.indices[0].name),
+                                                                          ast.IndexName(second.name)),
+                                                span=first.span)  # fmt: skip
+                del factors[position + 1], operators[position]
+            position += 1
+        if len(factors) == 1:
+            return factors[0]
+        return dataclasses.replace(node, factors=tuple(factors), operators=tuple(operators))
 
     def _timed(self, node: ast.Power):
         """x^{(t)}, h^{(t-1)}, L^{(t)}, o_i^{(t)}: a time superscript on a vector of the model

@@ -1,5 +1,9 @@
 r"""``symbptt verify --model SPEC``: a textbook's equations checked as printed, in its own names.
 
+d2l.ai §9.7 (BPTT of a linear RNN without biases) is checked against derivations/linear-rnn.toml
+the same way (d2l averages the loss over steps; its equations are written through ∂L/∂o_t, so
+they hold for the summed loss too).
+
 The corpus is Deep Learning (Goodfellow, Bengio, Courville) §10.2.2, eqs. 10.8–10.28, against
 derivations/goodfellow-rnn.toml (h^{(t)}, \hat{y}, \tau, time as a superscript): each printed
 equation must exit 0, each planted mistake exit 1. Their truth is the book's (and, for the
@@ -120,7 +124,7 @@ def test_the_lecture_letters_keep_their_meaning_without_model(capsys):
 
 
 def test_a_model_of_another_form_is_refused_in_one_line(capsys):
-    for spec in ("lstm", "linear-rnn"):
+    for spec in ("lstm", "gru"):
         code, out, err = _verify(["--model", spec, "--claim", r"h_t = h_t"], capsys)
         assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
         assert "verify checks claims about the lecture's RNN" in err or "lecture's form" in err, err
@@ -142,3 +146,49 @@ def test_the_roles_come_from_the_equations_not_the_letters(tmp_path, capsys):
     assert code == 1 and "wrong" in out, out + err
     code, _, err = _verify(["--model", str(spec), "--activation", "tanh", "--claim", right], capsys)
     assert code == 2 and "uses sigmoid" in err, err
+
+
+D2L = ["--model", "linear-rnn"]
+
+D2L_PRINTED = [
+    ("9.7.9 state", r"h_t = W_{hx} x_t + W_{hh} h_{t-1}"),
+    ("9.7.9 as TeX reads W_hh", r"h_t = W_hx x_t + W_hh h_{t-1}"),
+    ("9.7.9 output", r"o_t = W_{qh} h_t"),
+    ("9.7.13", r"\frac{\partial L}{\partial W_{qh}} = \sum_{t=1}^{T} \left(\frac{\partial L}{\partial o_t}\right)^{\top} h_t^{\top}"),
+    ("9.7.14", r"\nabla_{h_T} L = W_{qh}^{\top} \nabla_{o_T} L"),
+    ("9.7.16", r"\nabla_{h_t} L = \sum_{i=t}^{T} (W_{hh}^{\top})^{T-i} W_{qh}^{\top} \nabla_{o_{T+t-i}} L"),
+    ("9.7.17 W_hx", r"\nabla_{W_{hx}} L = \sum_{t=1}^{T} (\nabla_{h_t} L) x_t^{\top}"),
+    ("9.7.17 W_hh", r"\nabla_{W_{hh}} L = \sum_{t=1}^{T} (\nabla_{h_t} L) h_{t-1}^{\top}"),
+]
+
+D2L_MISTAKES = [
+    ("the state of the same step", r"h_t = W_hx x_t + W_hh h_{t}"),
+    ("9.7.16 with o_i", r"\nabla_{h_t} L = \sum_{i=t}^{T} (W_{hh}^{\top})^{T-i} W_{qh}^{\top} \nabla_{o_{i}} L"),
+    ("9.7.16 without the transpose", r"\nabla_{h_t} L = \sum_{i=t}^{T} W_{hh}^{T-i} W_{qh}^{\top} \nabla_{o_{T+t-i}} L"),
+    ("9.7.17 W_hh with h_t", r"\nabla_{W_{hh}} L = \sum_{t=1}^{T} (\nabla_{h_t} L) h_{t}^{\top}"),
+]
+
+
+@pytest.mark.parametrize(("equation", "claim"), D2L_PRINTED, ids=[case[0] for case in D2L_PRINTED])
+def test_d2l_as_printed_is_correct(equation, claim, capsys):
+    code, out, err = _verify([*D2L, "--claim", claim], capsys)
+    assert code == 0, out + err
+
+
+@pytest.mark.parametrize(("mistake", "claim"), D2L_MISTAKES, ids=[case[0] for case in D2L_MISTAKES])
+def test_d2l_mistakes_are_wrong(mistake, claim, capsys):
+    code, out, err = _verify([*D2L, "--claim", claim], capsys)
+    assert code == 1 and "wrong (" in out, out + err
+
+
+@pytest.mark.parametrize(
+    ("claim", "why"),
+    [
+        (r"o_t = W_{qh} h_t + c", "c is not a parameter of the model linear-rnn"),  # no biases
+        (r"W = W_{hh}", "W is not a parameter of the model linear-rnn"),  # only W_hh, W_hx, W_qh
+        (r"h_t = \sigma(W_{hx} x_t + W_{hh} h_{t-1})", "is linear: it has no σ"),
+    ],
+)
+def test_what_d2l_does_not_name_is_undecided(claim, why, capsys):
+    code, out, _ = _verify([*D2L, "--claim", claim], capsys)
+    assert code == 1 and "undecided" in out and why in out, out
