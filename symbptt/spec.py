@@ -87,6 +87,7 @@ class Spec:
     claims: tuple[Claim, ...] = ()
     path: Path | None = None
     cell: object = None  # a symbptt.cell.spec_table.CellModel when the spec has a [model] table
+    notation: dict = field(default_factory=dict)  # [model] probabilities/label/steps/time, for verify
 
 
 def shipped_specs() -> dict[str, Path]:
@@ -187,9 +188,10 @@ def validate(data: dict, text: str, path: Path) -> Spec:
             values[key] = value
     cell = None
     if isinstance(data.get("model"), dict):
-        from symbptt.cell.spec_table import read_model_table
+        from symbptt.cell.spec_table import notation_of, read_model_table
 
         cell = read_model_table(data["model"], at, text, path, _check_type, _check_choice, _did_you_mean)
+        values["notation"] = notation_of(data["model"], at)
         values.update(model="cell", cell=cell, parameters=tuple(cell.parameters))
         if "activation" in data:
             raise SpecError("'activation' is for model = \"rnn\"; a [model] table writes its functions in its "

@@ -15,7 +15,13 @@ from symbptt.errors import SpecError
 MODEL_KEYS = {
     "name": (str, None), "input": (str, None), "state": ((str, list), None), "output": (str, None),
     "loss": (str, ("cross-entropy", "squared-error")), "equations": (str, None), "parameters": (dict, None),
+    "probabilities": (str, None), "label": (str, None), "steps": (str, None),
+    "time": (str, ("subscript", "superscript")),
 }  # fmt: skip
+NOTATION_KEYS = ("probabilities", "label", "steps", "time")
+"""How the model's book writes softmax(o_t), the class label, the number of steps and the time
+step; read by ``symbptt verify --model`` (defaults y, \\ell, T, subscript), not by the engine."""
+_NOTATION_NAME = re.compile(r"(\\(hat|tilde|bar)\{)?\\?[A-Za-z]{1,12}\}?")
 MAX_MODEL_PARAMETERS = 64
 MAX_STATES = 16
 MAX_SIZE = 4096
@@ -89,6 +95,20 @@ def read_model_table(table: dict, at, text: str, path: Path, check_type, check_c
         key_lines={**{key: at(key, "model") for key in ("state", "output", "input")}, "model": at("model"),
                    "dimensions": at("dimensions"), **{f"dimension {dim}": at(dim, "dimensions") for dim in "dnk"}},
     )  # fmt: skip
+
+
+def notation_of(table: dict, at) -> dict:
+    """The notation keys of a [model] table (NOTATION_KEYS), each a name like y, \\hat{y} or \\tau."""
+    notation = {}
+    for key in NOTATION_KEYS:
+        if key not in table:
+            continue
+        value = table[key]
+        if key != "time" and not (_NOTATION_NAME.fullmatch(value) and value.count("{") == value.count("}")):
+            raise SpecError(f"{key} {value!r} is not a name (a letter or \\tau-like Greek letter, "
+                            "optionally in \\hat{…}, \\tilde{…} or \\bar{…})", at(key, "model"))  # fmt: skip
+        notation[key] = value
+    return notation
 
 
 def _parameters(table: dict, at) -> dict:

@@ -31,9 +31,13 @@ def add_parser(commands):
     )
     parser.add_argument("file", nargs="?", metavar="FILE.tex", help="a LaTeX file to check")
     parser.add_argument("--claim", metavar="'LHS = RHS'", help="check one claim instead of a file")
-    parser.add_argument("--model", choices=("rnn",), default="rnn", help="the model the symbols refer to (rnn)")
-    parser.add_argument("--activation", choices=("sigmoid", "tanh"), default="sigmoid",
-                        help="what σ stands for: the logistic sigmoid (default) or tanh")  # fmt: skip
+    parser.add_argument("--model", default="rnn", metavar="SPEC",
+                        help="the model the symbols refer to: the lecture's RNN (rnn, default) or a spec "
+                        "(a shipped name or a .toml path) whose [model] names the claims use, e.g. "
+                        "goodfellow-rnn")  # fmt: skip
+    parser.add_argument("--activation", choices=("sigmoid", "tanh"), default=None,
+                        help="what σ stands for: the logistic sigmoid (default) or tanh; with --model "
+                        "SPEC, the spec's own")  # fmt: skip
     parser.add_argument("--s0", choices=("symbol", "zeros"), default="symbol",
                         help="s_0 a general constant (default) or zero")  # fmt: skip
     parser.add_argument("--T", dest="T", metavar="T", help="fix the sequence length (default: several)")
@@ -80,9 +84,18 @@ def options_from(args: argparse.Namespace):
 
     T = _whole(args.T, "--T", 1, MAX_STEPS) if args.T is not None else None
     seed = _whole(args.seed, "--seed", 0, 2**31 - 1)
+    names, activation = None, args.activation or "sigmoid"
+    if args.model != "rnn":
+        from symbptt.verify.model_names import from_spec
+
+        names = from_spec(args.model)
+        if args.activation is not None and args.activation != names.activation:
+            raise UsageError(f"the model {names.spec} uses {names.activation}, not {args.activation}", "--activation")
+        activation = names.activation
     return Options(
-        activation=args.activation, s0_zero=args.s0 == "zeros", T=T,
-        time_limit=_seconds(args.time_limit), settings=Settings(seed=seed),
+        activation=activation, s0_zero=args.s0 == "zeros", T=T,
+        time_limit=_seconds(args.time_limit), names=names,
+        settings=Settings(seed=seed, zero_parameters=names.absent if names else ()),
     )  # fmt: skip
 
 
@@ -162,15 +175,26 @@ def _claim(args, started: float):
     """One claim; its verdict from the on-disk cache when the same claim, options and code
     decided it before. The random networks are seeded, so a decided verdict is always the
     same; an undecided one can depend on the clock and is never stored. Only valid options
-    are ever stored, so a hit needs no checking (nor verify's imports)."""
+    are ever stored, so a hit needs no checking (nor verify's imports). A claim about a spec's
+    model is not cached: the spec file can change under the same name."""
     from symbptt import cache
 
+    if args.model != "rnn":
+        return _claim_checked(args, started)[:2]
     given = {name: getattr(args, name) for name in ("model", "activation", "s0", "T", "seed", "time_limit", "json")}
     key = cache.key("verify", None, args.claim, given)
     hit = cache.get_text("verify", key)
     if hit is not None:
         status, text = hit.split("\n", 1)
         return text, int(status)
+    text, status, decided = _claim_checked(args, started)
+    if decided:
+        cache.put_text("verify", key, f"{status}\n{text}")
+    return text, status
+
+
+def _claim_checked(args, started: float) -> tuple[str, int, bool]:
+    """(text, exit status, whether every step was decided) of one claim, within the budget."""
     from symbptt.verify import check
 
     options = options_from(args)
@@ -182,9 +206,7 @@ def _claim(args, started: float):
             raise UsageError(f"the time budget of {budget_seconds:g} s ran out before the claim was decided "
                              "(raise --time-limit)", "--claim") from None  # fmt: skip
     text, status = _finished(_budget_reasons(result, budget_seconds), [], args, options, budget_seconds)
-    if all(step.verdict.status != check.UNDECIDED for step in result.steps):
-        cache.put_text("verify", key, f"{status}\n{text}")
-    return text, status
+    return text, status, all(step.verdict.status != check.UNDECIDED for step in result.steps)
 
 
 def _budget_reasons(result, seconds: float):

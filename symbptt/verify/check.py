@@ -51,6 +51,7 @@ class Options:
     T: int | None = None
     time_limit: float = DEFAULT_TIME_LIMIT
     settings: search.Settings = field(default_factory=search.Settings)
+    names: object = None  # a .model_names.ModelNames: the claims are in a spec's names (--model)
 
 
 @dataclass
@@ -144,7 +145,12 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
     (a range written after the claim) restrict the points it is judged at."""
     deadline = time.monotonic() + options.time_limit
     try:
+        written = len(conditions)
+        if options.names is not None:
+            lhs, rhs, conditions = options.names.translate(lhs, rhs, conditions)
         read = meaning(lhs, rhs, conditions)
+        if len(conditions) > written:
+            read.notes.append("a parameter's copy at step t (b^{(t)}) exists for t ≥ 1 only: judged there")
     except TooLarge as error:
         return Verdict(UNDECIDED, "limits", error.what), None
     except MeaningError as error:
@@ -195,7 +201,7 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
     extreme = algebra.extreme_constant(read, options.activation)
     if extreme:
         return Verdict(UNDECIDED, "limits", extreme, notes=notes), read
-    if _element_level(left_shape, right_shape):
+    if _element_level(left_shape, right_shape) and options.activation in ("sigmoid", "tanh"):
         from symbptt.verify import symbolic  # SymPy: imported only when a step is element-level
 
         model = _symbolic_model(options.activation)
@@ -255,7 +261,7 @@ def _symbolic_model(activation: str):
 
 def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes) -> Verdict:  # noqa: C901
     try:
-        found = search.search(read, Ts, options.settings, options.activation, options.s0_zero, deadline, needs)
+        found = search.search(read, Ts, _settings(options), options.activation, options.s0_zero, deadline, needs)
     except shapes.Unsupported as error:
         return Verdict(UNDECIDED, "numeric", f"not checked: {error.what}", notes=notes)
     except ev.OutOfTime:
@@ -292,6 +298,16 @@ def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes)
     return Verdict(CORRECT, "numeric", reason, notes=notes, points=found.points)
 
 
+def _settings(options: Options) -> search.Settings:
+    """The search settings, with the parameters a --model spec does not have held at 0."""
+    absent = tuple(getattr(options.names, "absent", ()))
+    if absent and options.settings.zero_parameters != absent:
+        from dataclasses import replace
+
+        return replace(options.settings, zero_parameters=absent)
+    return options.settings
+
+
 def _offset_text(offset: int) -> str:
     return "T" if offset == 0 else f"T{offset:+d}".replace("-", "−")
 
@@ -302,7 +318,7 @@ def _where_text(read: Meaning, found) -> str:
     parts = [f"for {name} = {low} … {_offset_text(high)}" for name, (low, high) in sorted(found.step_ranges.items())]
     if read.conditions:
         written = ", ".join(f"{left} {_OPERATOR_TEXT[op]} {right}" for left, op, right in read.conditions)
-        parts.append(f"where {written} (as written)")
+        parts.append(f"where {written}")
     return "; ".join(parts)
 
 
@@ -320,7 +336,8 @@ def _transpose_hint(read: Meaning, left, right, Ts, options: Options, deadline, 
     if not (len(left.dims) == 2 and right.dims == left.dims[::-1]):
         return None
     flipped = Meaning(read.lhs, ir.Transpose(read.rhs), read.steps, read.entries)
-    settings = search.Settings(sizes=options.settings.sizes[:1], draws=1, max_points=8, seed=options.settings.seed)
+    settings = search.Settings(sizes=options.settings.sizes[:1], draws=1, max_points=8, seed=options.settings.seed,
+                               zero_parameters=_settings(options).zero_parameters)  # fmt: skip
     try:
         found = search.search(flipped, Ts[:1], settings, options.activation, options.s0_zero, deadline, needs)
     except SymbpttError:

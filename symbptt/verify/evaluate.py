@@ -581,9 +581,10 @@ def _variable(den, env: Env) -> tuple[tuple, int | None]:
 def _held_before(node: ir.Deriv, env: Env) -> int:
     """k* of a step-local derivative: the states of the steps before k* are held fixed.
 
-    ∂⁺ (written) differentiates the quantities of one step k, whatever the numerator
-    (s_k, 2 s_{kp}, o_t, (s_{kp})², λ s_k): k* = k, and a numerator mixing steps is
-    not checked. A plain ∂ read step-locally (∂s_{kp}/∂W_{qr}, the lecture's reading)
+    ∂⁺ (written) differentiates the quantities of the numerator's latest step k, whatever
+    the numerator (s_k, 2 s_{kp}, o_t, (s_{kp})², λ s_k, s_{kp} + s_{k-1,p}): k* = k, and
+    every quantity of an earlier step (s_{k-1}, a_{k-1}, o_{k-1}, …) is held constant, as
+    the lecture's ∂⁺ of Σ_i W_{pi} s_{k-1,i} + … holds s_{k-1}. A plain ∂ read step-locally (∂s_{kp}/∂W_{qr}, the lecture's reading)
     holds the states before its latest step; the lecture's ∂/∂W_{qr}(Σ_i W_{pi} s_{k-1,i})
     with nothing of step k in it is ambiguous (is s_{k-1} held?) and not checked.
     """
@@ -597,12 +598,9 @@ def _held_before(node: ir.Deriv, env: Env) -> int:
                 raise Unsupported("a step-local derivative of a sum over steps is not checked", None) from None
     if not found:
         return 0
-    if node.explicit:
-        if len({lin for _, _, lin in found}) > 1:
-            raise Unsupported("∂⁺ of quantities of different steps is not checked: write one step's "
-                              "quantities inside ∂⁺", None)  # fmt: skip
-        return found[0][0]
     latest = max(step for step, _, _ in found)
+    if node.explicit:
+        return latest  # the network holds every quantity of a step before it (World.hold_all)
     single = isinstance(numerator, ir.Quantity)
     if not single and all(name == "s" for step, name, _ in found if step == latest):
         names = {item.name for item in ir.walk(numerator) if isinstance(item, ir.Quantity)}
@@ -626,7 +624,7 @@ def _deriv(node: ir.Deriv, env: Env) -> Val:
     numerator = node.numerator
     var, pick = _variable(den, env)
     hold = None if node.mode == "total" else _held_before(node, env)
-    world = env.net.world(var, hold)
+    world = env.net.world(var, hold, hold_all=node.explicit and hold is not None)
     result = evaluate(numerator, env.in_world(world))
     if isinstance(result.v, Lazy):
         raise Unsupported("the derivative of I, 1 or an empty sum is not checked", None)

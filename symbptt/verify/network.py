@@ -35,14 +35,16 @@ def _polynomial_derivatives(outer: np.poly1d, order: int) -> np.poly1d:
     return current
 
 
-_OUTER = {"sigmoid": np.poly1d([-1.0, 1.0, 0.0]), "tanh": np.poly1d([-1.0, 0.0, 1.0])}
-_BASE = {"sigmoid": reference.sigmoid, "tanh": np.tanh}
+_OUTER = {"sigmoid": np.poly1d([-1.0, 1.0, 0.0]), "tanh": np.poly1d([-1.0, 0.0, 1.0]), "identity": np.poly1d([1.0])}
+_BASE = {"sigmoid": reference.sigmoid, "tanh": np.tanh, "identity": lambda v: np.asarray(v, dtype=float)}
 
 
 def activation(name: str, order: int) -> Callable[[np.ndarray], np.ndarray]:
     """The ``order``-th derivative of the activation ``name`` (sigmoid or tanh), on arrays."""
     if order == 0:
         return _BASE[name]
+    if name == "identity":  # a linear model (d2l's): f' = 1, every higher derivative 0
+        return (lambda v: np.ones_like(v, dtype=float)) if order == 1 else (lambda v: np.zeros_like(v, dtype=float))
     if order == 1:
         return reference.sigmoid_prime if name == "sigmoid" else reference.tanh_prime
     polynomial = _polynomial_derivatives(_OUTER[name], order)
@@ -85,13 +87,18 @@ class Network:
     δ_step = (∂L/∂s_step)ᵀ; ``world(var, hold)`` the tangents by ``var``.
     """
 
-    def __init__(self, sizes: Sizes, T: int, seed: int, activation_name: str, s0_zero: bool):
+    def __init__(self, sizes: Sizes, T: int, seed: int, activation_name: str, s0_zero: bool, zero: tuple = ()):
         self.sizes, self.T, self.seed, self.activation = sizes, T, seed, activation_name
         rng = np.random.default_rng(seed)
         params, xs, ys, s0 = reference.random_problem(rng, sizes.d, sizes.n, sizes.K, T)
         if s0_zero:
             s0 = np.zeros(sizes.d)
-        forward = reference.forward(params, xs, s0, activation_name)
+        for name in zero:  # a model without this parameter (d2l's linear RNN has no b, c)
+            params[name] = np.zeros_like(params[name])
+        if activation_name == "identity":
+            forward = _linear_forward(params, xs, s0)
+        else:
+            forward = reference.forward(params, xs, s0, activation_name)
         self.labels = [None] + [int(label) for label in ys]  # ℓ_t, 0-based class, t = 1..T
         self.params = {
             name: np.asarray(value, dtype=float).reshape(value.shape[0], -1)
@@ -156,11 +163,22 @@ class Network:
 
     # -- derivatives -------------------------------------------------------------------
 
-    def world(self, var: tuple, hold: int | None) -> World:
-        key = (var, hold)
+    def world(self, var: tuple, hold: int | None, hold_all: bool = False) -> World:
+        key = (var, hold, hold_all)
         if key not in self._worlds:
-            self._worlds[key] = World(self, var, hold)
+            self._worlds[key] = World(self, var, hold, hold_all)
         return self._worlds[key]
+
+
+def _linear_forward(params: dict, xs: np.ndarray, s0: np.ndarray) -> dict:
+    """The oracle's forward pass with σ the identity (the oracle has the sigmoid and tanh only)."""
+    s, a, o, y = [np.asarray(s0, dtype=float)], [], [], []
+    for x in xs:
+        a.append(params["W"] @ s[-1] + params["U"] @ x + params["b"])
+        s.append(a[-1])
+        o.append(params["V"] @ s[-1] + params["c"])
+        y.append(np.exp(reference.log_softmax(o[-1])))
+    return {"a": np.array(a), "s": np.array(s), "o": np.array(o), "y": np.array(y)}
 
 
 def _plus(*terms):
@@ -181,9 +199,11 @@ class World:
     ``("free", name, indices)``. ``hold`` is None for the total derivative, or the
     step k* of a step-local one: the states s_j with j < k* are then held fixed
     (their tangent is zero wherever they are used), as the lecture's ∂⁺ holds s_{k−1}.
+    ``hold_all`` (a written ∂⁺) holds every quantity of a step before k* — a, o, y, L
+    and J as well as s — except the variable itself.
     """
 
-    def __init__(self, network: Network, var: tuple, hold: int | None):
+    def __init__(self, network: Network, var: tuple, hold: int | None, hold_all: bool = False):
         self.var, self.hold = var, hold
         net = network
         shape = net.shape_of_variable(var)
@@ -242,6 +262,9 @@ class World:
                 (second(a) * da) * W if da is not None else None,
                 net.prime(a) * dW if dW is not None else None,
             )
+            if hold_all and hold is not None and step < hold:  # a constant to ∂⁺ at k*
+                da, do, dy, dx, de = (seeded(name, step, None) for name in ("a", "o", "y", "x", "e"))
+                dL = dJ = None
             self.tangents.update({("a", step): da, ("s", step): ds_used, ("x", step): dx,
                                   ("o", step): do, ("y", step): dy, ("e", step): de})  # fmt: skip
             self.loss_tangents[step] = dL

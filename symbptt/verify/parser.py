@@ -526,6 +526,12 @@ class _AstBuilder(Transformer_NonRecursive):
             step = _condition_term(ell.group(1) or ell.group(2))
             if step is not None:
                 return ast.IndexName("ell", (step,))
+        label = re.fullmatch(r"([A-Za-z])\s*(?:_\s*(?:\{\s*([A-Za-z0-9+\- ]+?)\s*\}|([A-Za-z0-9]))"
+                             r"|\^\s*\{\s*\(\s*([A-Za-z0-9+\- ]+?)\s*\)\s*\})", text)  # fmt: skip
+        if label:  # a book's label y_t or y^{(t)}: its meaning comes from --model (else refused)
+            step = _condition_term(label.group(2) or label.group(3) or label.group(4))
+            if step is not None:
+                return ast.IndexName(label.group(1), (step,))
         raise _Problem(f"cannot read '{text}' in the indicator: write 1_{{i = \\ell_t}} with an index "
                        "and a class", token.start_pos)  # fmt: skip
 
@@ -1039,7 +1045,8 @@ def _blank_trailing_note(chars: list[str], row: _Row) -> None:
 # A range condition ending a row: ", \quad 1 \le t \le T-1", "\quad t < T", ", t > k" (a comma or
 # \quad before it, so that nothing of the equation is taken for it). Blanked like a note and
 # kept: the claim is judged where the condition holds.
-_CONDITION_TERM = r"(?:[A-Za-z0-9]|[+\-](?=\s*[A-Za-z0-9]))(?:\s*(?:[A-Za-z0-9]|[+\-]))*"
+_CONDITION_TERM = (r"(?:[A-Za-z0-9]|\\tau(?![A-Za-z])|[+\-](?=\s*[A-Za-z0-9]))"
+                   r"(?:\s*(?:[A-Za-z0-9]|\\tau(?![A-Za-z])|[+\-]))*")  # \tau: a book's number of steps
 _CONDITION_OPERATOR = r"(?:<|>|\\(?:leq?|leqslant|geq?|geqslant|lt|gt|neq?)(?![A-Za-z]))"
 _CONDITION = re.compile(
     r"(?:,|\\q?quad(?![A-Za-z]))(?:\s|,|~|\\[,;:]|\\q?quad(?![A-Za-z]))*"
@@ -1053,7 +1060,7 @@ _OPERATOR_NAMES = {"<": "<", ">": ">", "\\lt": "<", "\\gt": ">", "\\le": "<=", "
 
 def _condition_term(text: str) -> ast.IndexExpr | None:
     """``T-1``, ``k+1``, ``t``, ``2`` as an index expression (None when it is not one)."""
-    tokens = re.findall(r"[0-9]+|[A-Za-z]|[+-]|\S", text)
+    tokens = re.findall(r"[0-9]+|\\tau(?![A-Za-z])|[A-Za-z]|[+-]|\S", text)
     terms: list[ast.IndexExpr] = []
     operators: list[str] = []
     expect_term = True
@@ -1061,8 +1068,8 @@ def _condition_term(text: str) -> ast.IndexExpr | None:
         if expect_term:
             if token.isdigit():
                 terms.append(ast.IndexNumber(int(token)))
-            elif token.isalpha():
-                terms.append(ast.IndexName(token))
+            elif token.isalpha() or token == "\\tau":
+                terms.append(ast.IndexName(token.lstrip("\\")))
             else:
                 return None
         elif token in "+-":

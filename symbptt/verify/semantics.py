@@ -14,8 +14,9 @@ and a bare ``x``, ``y``, ``a``, ``o`` or ``s`` a free scalar (``\sigma'(x)``).
 Every index gets a *role* from where it stands: a time step (``k`` in
 ``s_{k-1,r}``) or an entry of a given size (``r`` there, 1..d). An implied sum
 (``\sum_i``) runs over its index's range: 1..d for an entry of s, 1..T for a
-step. Derivatives get a *mode*: ``\partial^{+}`` is step-local (the states of
-earlier steps held fixed), and so is a plain ``\partial`` of a step quantity by
+step. Derivatives get a *mode*: ``\partial^{+}`` is step-local (it differentiates
+the quantities of the numerator's latest step, every quantity of an earlier step
+held fixed), and so is a plain ``\partial`` of a step quantity by
 a parameter when either side is written element by element — that is how the
 lecture reads ∂s_{kp}/∂W_{qr}; every other derivative is total (∂L_t/∂W,
 ∂L/∂W, ∂s_t/∂s_k, ∂s_t/∂W).
@@ -23,9 +24,9 @@ lecture reads ∂s_{kp}/∂W_{qr}; every other derivative is total (∂L_t/∂W,
 The rules a verdict rests on (each one tested on its own in tests/verify/test_soundness.py):
 
 =============================  ==============================================================
-∂⁺ N / ∂θ                      N's quantities are of one step k; the states of steps before k
-                               are held fixed, whatever N is (s_k, 2 s_{kp}, o_t, (s_{kp})²,
-                               λ s_k). N mixing steps: undecided.
+∂⁺ N / ∂θ                      k is the latest step of N's quantities; every quantity of an
+                               earlier step (s_{k-1}, a_{k-1}, …) is held constant, whatever N
+                               is (s_k, 2 s_{kp}, o_t, (s_{kp})², λ s_k, Σ_i W_{pi} s_{k-1,i}).
 plain ∂ of an entry by W_{qr}  read like ∂⁺ at the numerator's latest step (the lecture's
                                ∂s_{kp}/∂W_{qr}); ∂/∂W_{qr}(Σ_i W_{pi} s_{k-1,i}) alone is
                                ambiguous (is s_{k−1} held?): undecided.
@@ -104,6 +105,9 @@ def _index(node: ast.IndexExpr) -> ir.Index:
             if len(node.indices) != 1:
                 raise MeaningError("\\ell takes one index, the step: \\ell_t", _where(node))
             return ir.Label(_linear(node.indices[0]))
+        if node.indices:  # 1_{i = y_t}: the class at a step is \ell_t (or a --model spec's label)
+            raise MeaningError(f"{node.name}_{{…}} as an index is not the true class: write \\ell_t "
+                               "(or give the model whose label it is with --model)", _where(node))  # fmt: skip
         return ir.Lin.name(node.name)
     if isinstance(node, ast.IndexAdd):
         total = ir.Lin.number(0)

@@ -194,11 +194,9 @@ class _Derivative:
         first = found[0][0]
         if any(not (step - first).is_Integer for step, _ in found):
             raise Open("steps that cannot be compared")
-        if self.node.explicit:
-            if any(step != first for step, _ in found):
-                raise Open("∂⁺ of quantities of different steps")
-            return first
         latest = max((step for step, _ in found), key=lambda c: int(c - first))
+        if self.node.explicit:
+            return latest  # ∂⁺: every quantity of an earlier step is a constant (see _open)
         if (
             not isinstance(numerator, ir.Quantity) and self.node.denominator.name in ("W", "U", "b")
             and all(name == "s" for step, name in found if step == latest)
@@ -225,8 +223,8 @@ class _Derivative:
                 offset = step - local_step
                 if not offset.is_Integer:
                     raise Open("steps that cannot be compared")
-                if name == "s" and offset < 0:
-                    continue  # a state before k*: held fixed
+                if offset < 0 and (name == "s" or self.node.explicit):
+                    continue  # a state before k* (any quantity, under ∂⁺): held fixed
                 if offset != 0 or name in ("y", "L"):
                     raise Open("a quantity with no exact rule here")
                 mapping[atom] = self._definition(name, step, entry, "open")

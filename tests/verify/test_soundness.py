@@ -23,6 +23,13 @@ CASES = [
     ("∂⁺ of a square", r"\frac{\partial^{+} (s_{kp})^{2}}{\partial W_{qr}} = 2 s_{kp} \sigma'(a_{kp}) s_{k-1,r} \delta_{pq}", TRUE),
     ("∂⁺ of λ s_k by b", r"\frac{\partial^{+} (\lambda s_k)}{\partial b} = \lambda \operatorname{diag}(\sigma'(a_k))", TRUE),
     ("∂⁺ of λ s_k by b is not 0", r"\frac{\partial^{+} (\lambda s_k)}{\partial b} = 0", FALSE),
+    # ∂⁺ of several steps differentiates the latest one, the earlier ones held constant
+    ("∂⁺ of s_kp + s_k-1,p", r"\frac{\partial^{+} (s_{kp} + s_{k-1,p})}{\partial W_{qr}} = \frac{\partial^{+} s_{kp}}{\partial W_{qr}}", TRUE),
+    ("∂⁺ of s_kp + s_k-1,p holds s_k-1", r"\frac{\partial^{+} (s_{kp} + s_{k-1,p})}{\partial W_{qr}} = \frac{\partial^{+} s_{kp}}{\partial W_{qr}} + \frac{\partial^{+} s_{k-1,p}}{\partial W_{qr}}", FALSE),
+    ("∂⁺ of a_k + a_k-1 holds a_k-1", r"\frac{\partial^{+} (a_{kp} + a_{k-1,p})}{\partial b_{q}} = \delta_{pq}", TRUE),
+    ("∂⁺ of a_k + a_k-1 is not 2δ", r"\frac{\partial^{+} (a_{kp} + a_{k-1,p})}{\partial b_{q}} = 2 \delta_{pq}", FALSE),
+    ("∂⁺ of a_kp written out", r"\frac{\partial^{+}}{\partial W_{qr}} \left(\sum_{i=1}^{d} W_{pi} s_{k-1,i} + \sum_{j=1}^{n} U_{pj} x_{kj} + b_{p}\right) = s_{k-1,r} \delta_{pq}", TRUE),
+    ("∂⁺ of a_kp written out, s_k-1 not held", r"\frac{\partial^{+}}{\partial W_{qr}} \left(\sum_{i=1}^{d} W_{pi} s_{k-1,i} + \sum_{j=1}^{n} U_{pj} x_{kj} + b_{p}\right) = s_{k-1,r} \delta_{pq} + \sum_{i=1}^{d} W_{pi} \frac{\partial s_{k-1,i}}{\partial W_{qr}}", FALSE),
     # 2. a scalar times a matrix is a matrix
     ("W + 2I is not W + 2", r"W + 2I = W + 2", FALSE),
     ("(1+λ) I", r"\frac{\partial (s_k + \lambda s_k)}{\partial s_k} = (1+\lambda) I", TRUE),
