@@ -244,6 +244,7 @@ class _Subscript:
 @dataclass
 class _Superscript:
     exponent: object  # an ast.Node or _TRANSPOSE
+    transposed: bool = False  # h^{(t)\top}: the power (Goodfellow's step), then a transpose
 
 
 @dataclass
@@ -462,7 +463,28 @@ class _AstBuilder(Transformer_NonRecursive):
         exponent = superscript.exponent
         if exponent is _TRANSPOSE or exponent == ast.Symbol("T"):
             return ast.Transpose(base, exponent is not _TRANSPOSE, span=span)
+        if superscript.transposed:
+            return ast.Transpose(ast.Power(base, exponent, span=span), span=span)
         return ast.Power(base, exponent, span=span)
+
+    def superscripted_entry(self, meta, children):
+        r"""h^{(t)}_i, \hat{y}^{(t)}_i: TeX sets them as h_i^{(t)}, and so are they read (the i-th
+        entry at step t); on anything but a letter, (…)^{2}_i is the entry of the power."""
+        base, superscript, subscript = children
+        if superscript.transposed:
+            raise _Problem("a subscript after a transposed superscript is not read: write "
+                           "(…^{\\top})_{…}", subscript.start)  # fmt: skip
+        if isinstance(base, ast.Symbol):
+            name = _Name(base.name, accent=base.accent)
+            return self.superscripted(meta, [self._symbol(name, subscript, self._span(meta)), superscript])
+        if isinstance(base, (ast.Indexed, ast.ErrorVector, ast.KroneckerDelta)):
+            raise _Problem("a second subscript after the superscript: write one subscript", subscript.start)
+        indices = self._indices(subscript, "(...)")
+        return ast.Entry(self.superscripted(meta, [base, superscript]), indices, span=self._span(meta))
+
+    def transposed_superscript(self, meta, children):
+        exponent, _mark = children  # the mark is \top or \intercal
+        return _Superscript(exponent, transposed=True)
 
     def superscript(self, meta, children):
         (child,) = children
@@ -538,7 +560,9 @@ class _AstBuilder(Transformer_NonRecursive):
     def symbol(self, meta, children):
         name = children[0] if isinstance(children[0], _Name) else _Name(str(children[0]))
         subscript: _Subscript | None = children[1] if len(children) == 2 else None
-        span = self._span(meta)
+        return self._symbol(name, subscript, self._span(meta))
+
+    def _symbol(self, name: _Name, subscript: _Subscript | None, span: ast.Span):
         if name.is_number:
             return ast.OnesVector(self._optional_size(subscript, "\\mathbf{1}"), span=span)
         if name.name == "I" and not name.accent:
@@ -563,6 +587,14 @@ class _AstBuilder(Transformer_NonRecursive):
             token = self._single_unbraced(children[0], "_")
             return _Subscript([self._index_atom(token)], meta.start_pos)
         return _Subscript(list(children), meta.start_pos)
+
+    def word_subscript(self, meta, children):
+        """W_\\textrm{hh}, W_{\\mathrm{hx}}: the letters of the word, read as W_{hh} is."""
+        (token,) = children
+        word = re.search(r"\{\s*([A-Za-z]+)\s*\}", token).group(1)
+        start, end = token.start_pos, token.end_pos
+        run = _Run([ast.IndexName(letter) for letter in word], start, end)
+        return _Subscript([_IndexItem([run], [], start, end)], meta.start_pos)
 
     def index_item(self, meta, children):
         return _IndexItem(

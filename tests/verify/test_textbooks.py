@@ -15,6 +15,7 @@ from __future__ import annotations
 import pytest
 
 from symbptt.cli import main
+from symbptt.verify.parser import parse_expression
 
 MODEL = ["--model", "goodfellow-rnn"]
 
@@ -44,6 +45,17 @@ PRINTED = [  # (equation of the book, the claim as printed)
               r"(\nabla_{h^{(t)}} L) {x^{(t)}}^{\top}"),
     ("the last step by τ", r"\nabla_{c} L = \sum_{t=1}^{\tau} \nabla_{o^{(t)}} L"),
     ("one step's copy", r"\frac{\partial h^{(t)}}{\partial b^{(t)}} = \operatorname{diag}\left(1 - (h^{(t)})^{2}\right)"),
+    # The book's own typesetting: the entry after the time superscript, the transpose inside it,
+    # the label in an Iverson bracket.
+    ("10.18 printed", r"(\nabla_{o^{(t)}} L)_i = \frac{\partial L}{\partial o^{(t)}_i} = \hat{y}^{(t)}_i - \mathbf{1}_{i = y^{(t)}}"),
+    ("10.18 Iverson", r"(\nabla_{o^{(t)}} L)_i = \hat{y}^{(t)}_i - [i = y^{(t)}]"),
+    ("10.24 printed", r"\nabla_{V} L = \sum_t \sum_i \left(\frac{\partial L}{\partial o^{(t)}_i}\right) "
+                      r"\nabla_{V^{(t)}} o^{(t)}_i = \sum_t (\nabla_{o^{(t)}} L) h^{(t)\top}"),
+    ("10.26 printed", r"\nabla_{W} L = \sum_t \sum_i \left(\frac{\partial L}{\partial h^{(t)}_i}\right) "
+                      r"\nabla_{W^{(t)}} h^{(t)}_i = \sum_t \operatorname{diag}\left(1 - (h^{(t)})^{2}\right) "
+                      r"(\nabla_{h^{(t)}} L) h^{(t-1)\top}"),
+    ("10.28 printed", r"\nabla_{U} L = \sum_t \operatorname{diag}\left(1 - (h^{(t)})^{2}\right) "
+                      r"(\nabla_{h^{(t)}} L) x^{(t)\top}"),
 ]
 
 MISTAKES = [  # (the mistake, the claim)
@@ -62,6 +74,13 @@ MISTAKES = [  # (the mistake, the claim)
     ("softmax of the state", r"\hat{y}^{(t)} = \operatorname{softmax}(h^{(t)})"),
     ("10.18 with the previous label", r"(\nabla_{o^{(t)}} L)_i = (\hat{y}^{(t)})_i - \mathbf{1}_{i = y^{(t-1)}}"),
     ("10.18 with the sign flipped", r"(\nabla_{o^{(t)}} L)_i = \mathbf{1}_{i = y^{(t)}} - (\hat{y}^{(t)})_i"),
+    ("10.18 printed, the state's entry", r"(\nabla_{o^{(t)}} L)_i = h^{(t)}_i - \mathbf{1}_{i = y^{(t)}}"),
+    ("10.18 Iverson, the previous label", r"(\nabla_{o^{(t)}} L)_i = \hat{y}^{(t)}_i - [i = y^{(t-1)}]"),
+    ("10.24 printed with h^{(t-1)}", r"\nabla_{V} L = \sum_t (\nabla_{o^{(t)}} L) h^{(t-1)\top}"),
+    ("10.26 printed with h^{(t)}", r"\nabla_{W} L = \sum_t \operatorname{diag}\left(1 - (h^{(t)})^{2}\right) "
+                                   r"(\nabla_{h^{(t)}} L) h^{(t)\top}"),
+    ("10.26 printed, the output's entry", r"\nabla_{W} L = \sum_t \sum_i \left(\frac{\partial L}{\partial o^{(t)}_i}\right) "
+                                          r"\nabla_{W^{(t)}} h^{(t)}_i"),
 ]
 
 
@@ -159,6 +178,9 @@ D2L_PRINTED = [
     ("9.7.16", r"\nabla_{h_t} L = \sum_{i=t}^{T} (W_{hh}^{\top})^{T-i} W_{qh}^{\top} \nabla_{o_{T+t-i}} L"),
     ("9.7.17 W_hx", r"\nabla_{W_{hx}} L = \sum_{t=1}^{T} (\nabla_{h_t} L) x_t^{\top}"),
     ("9.7.17 W_hh", r"\nabla_{W_{hh}} L = \sum_{t=1}^{T} (\nabla_{h_t} L) h_{t-1}^{\top}"),
+    ("9.7.9 bold, textrm", r"\mathbf{h}_t = \mathbf{W}_\textrm{hx} \mathbf{x}_t + \mathbf{W}_{\textrm{hh}} \mathbf{h}_{t-1}"),
+    ("9.7.17 bold, textrm", r"\nabla_{\mathbf{W}_\textrm{hh}} L = \sum_{t=1}^{T} (\nabla_{\mathbf{h}_t} L) "
+                            r"\mathbf{h}_{t-1}^{\top}"),
 ]
 
 D2L_MISTAKES = [
@@ -166,6 +188,10 @@ D2L_MISTAKES = [
     ("9.7.16 with o_i", r"\nabla_{h_t} L = \sum_{i=t}^{T} (W_{hh}^{\top})^{T-i} W_{qh}^{\top} \nabla_{o_{i}} L"),
     ("9.7.16 without the transpose", r"\nabla_{h_t} L = \sum_{i=t}^{T} W_{hh}^{T-i} W_{qh}^{\top} \nabla_{o_{T+t-i}} L"),
     ("9.7.17 W_hh with h_t", r"\nabla_{W_{hh}} L = \sum_{t=1}^{T} (\nabla_{h_t} L) h_{t}^{\top}"),
+    ("9.7.9 bold, W_hx and W_hh swapped", r"\mathbf{h}_t = \mathbf{W}_\textrm{hh} \mathbf{x}_t + \mathbf{W}_{\textrm{hx}} "
+                                          r"\mathbf{h}_{t-1}"),
+    ("9.7.17 bold, with h_t", r"\nabla_{\mathbf{W}_\textrm{hh}} L = \sum_{t=1}^{T} (\nabla_{\mathbf{h}_t} L) "
+                              r"\mathbf{h}_{t}^{\top}"),
 ]
 
 
@@ -192,3 +218,35 @@ def test_d2l_mistakes_are_wrong(mistake, claim, capsys):
 def test_what_d2l_does_not_name_is_undecided(claim, why, capsys):
     code, out, _ = _verify([*D2L, "--claim", claim], capsys)
     assert code == 1 and "undecided" in out and why in out, out
+
+
+@pytest.mark.parametrize(
+    ("printed", "same_as"),
+    [
+        (r"\hat{y}^{(t)}_i", r"\hat{y}_i^{(t)}"),  # TeX sets both alike: the entry i at step t
+        (r"h^{(t)}_i", r"h_i^{(t)}"),
+        (r"o^{(t)}_{i}", r"o_{i}^{(t)}"),
+        (r"h^{(t)\top}", r"{h^{(t)}}^{\top}"),
+        (r"h^{(t-1)\intercal}", r"{h^{(t-1)}}^{\top}"),
+        (r"\mathbf{W}_\textrm{hh}", r"W_{hh}"),
+        (r"\mathbf{W}_{\textrm{hx}}", r"W_{hx}"),
+        (r"W_{\mathrm{qh}}", r"W_{qh}"),
+        (r"[i = y^{(t)}]", r"\mathbf{1}_{i = y^{(t)}}"),
+        (r"[i = y_t]", r"\mathbf{1}_{i = y_t}"),
+    ],
+)
+def test_the_printed_notation_reads_as_its_spelled_out_form(printed, same_as):
+    assert parse_expression(printed) == parse_expression(same_as)
+
+
+@pytest.mark.parametrize(
+    ("claim", "why"),
+    [
+        (r"h_j^{(t)}_i", "a second subscript after the superscript"),  # TeX's double subscript
+        (r"h^{(t)\top}_i", "a subscript after a transposed superscript is not read"),
+        (r"x_{\textrm{abc}}", "cannot read the subscript '\\textrm{abc}' of x as indices"),
+    ],
+)
+def test_what_the_printed_notation_cannot_mean_is_refused(claim, why, capsys):
+    code, out, err = _verify([*MODEL, "--claim", rf"{claim} = 0"], capsys)
+    assert code == 2 and out == "" and why in err and len(err.strip().splitlines()) == 1, err
