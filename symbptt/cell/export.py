@@ -55,7 +55,14 @@ def _array(value, like=None):
 
 
 def _labels(value):
-    return np.asarray(value).astype(np.int64)
+    labels = np.asarray(value)
+    if labels.dtype.kind not in "iu":
+        raise ValueError(f"ys: expected integer class labels, got dtype {labels.dtype}")
+    return labels.astype(np.int64)
+
+
+def _label_bounds(labels):
+    return (int(labels.min()), int(labels.max())) if labels.size else None
 
 
 def _sigmoid(x):
@@ -116,7 +123,18 @@ def _array(value, like=None):
 
 
 def _labels(value):
-    return jnp.asarray(value).astype(jnp.int32)
+    labels = jnp.asarray(value)
+    if not jnp.issubdtype(labels.dtype, jnp.integer):
+        raise ValueError(f"ys: expected integer class labels, got dtype {labels.dtype}")
+    return labels.astype(jnp.int32)
+
+
+def _label_bounds(labels):
+    # Under jax.jit the labels are traced: their values are not known, only checked when concrete.
+    try:
+        return (int(jnp.min(labels)), int(jnp.max(labels))) if labels.size else None
+    except jax.errors.ConcretizationTypeError:
+        return None
 
 
 _concat = jnp.concatenate
@@ -166,7 +184,14 @@ def _array(value, like=None):
 
 
 def _labels(value):
-    return torch.as_tensor(value).long()
+    labels = torch.as_tensor(value)
+    if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
+        raise ValueError(f"ys: expected integer class labels, got dtype {labels.dtype}")
+    return labels.long()
+
+
+def _label_bounds(labels):
+    return (int(labels.min()), int(labels.max())) if labels.numel() else None
 
 
 def _concat(arrays, axis=0):
@@ -231,7 +256,11 @@ _CHECK_SHAPES = '''def _check_shapes(params, xs, ys):
     expected = lead if LOSS == "cross-entropy" else lead + ((sizes["k"],) if "k" in sizes else tuple(ys.shape[-1:]))
     if tuple(ys.shape) != expected:
         what = "integer labels" if LOSS == "cross-entropy" else "targets"
-        raise ValueError(f"ys must be {what} of shape {expected}, got {tuple(ys.shape)}")'''
+        raise ValueError(f"ys must be {what} of shape {expected}, got {tuple(ys.shape)}")
+    if LOSS == "cross-entropy" and "k" in sizes:
+        bounds = _label_bounds(ys)
+        if bounds is not None and (bounds[0] < 0 or bounds[1] >= sizes["k"]):
+            raise ValueError(f"ys: labels must lie in [0, k) = [0, {sizes['k']}), got {bounds[0]}..{bounds[1]}")'''
 
 
 @dataclass(frozen=True)
