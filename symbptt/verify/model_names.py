@@ -31,7 +31,7 @@ import numpy as np
 
 from symbptt.errors import SpecError
 from symbptt.verify import ast
-from symbptt.verify.semantics import MeaningError
+from symbptt.verify.semantics import UNBOUND, MeaningError
 
 LECTURE_VECTORS = ("s", "a", "x", "o", "y", "e")
 LECTURE_PARAMETERS = ("W", "U", "V", "b", "c")
@@ -352,7 +352,7 @@ class _Rewriter:
             role = self._vector(node.name, "")
             return dataclasses.replace(node, name=role)  # without a step: the free scalar it always was
         if node.name in LECTURE_VECTORS:
-            return dataclasses.replace(node, accent="unbound")  # a free scalar, never the lecture's
+            return dataclasses.replace(node, accent=UNBOUND)  # not this model's: undecided, never the lecture's
         return node
 
     def _indexed(self, node: ast.Indexed):

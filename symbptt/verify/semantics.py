@@ -68,6 +68,10 @@ GREEK_LATEX = frozenset(
 )
 
 
+# The accent verify --model puts on a lecture name the spec does not have (model_names.py).
+UNBOUND = "unbound"
+
+
 class MeaningError(SymbpttError):
     """A claim that parses but cannot be read as a statement about the model."""
 
@@ -170,6 +174,8 @@ class _Mapper:
 
     def _Symbol(self, node: ast.Symbol) -> ir.Node:
         name, span = node.name, node.span
+        if node.accent == UNBOUND:
+            raise MeaningError(f"{name} is not a name of this model (its spec names its own vectors)", _where(node))
         if node.accent:
             return self._free(f"{node.accent} {name}", (), span)
         if name in ir.DIMENSION_NAMES or name in self.index_names:
@@ -193,6 +199,8 @@ class _Mapper:
 
     def _Indexed(self, node: ast.Indexed) -> ir.Node:
         base, span = node.base, node.span
+        if node.accent == UNBOUND:
+            raise MeaningError(f"{base} is not a name of this model (its spec names its own vectors)", _where(node))
         indices = tuple(_index(i) for i in node.indices)
         if node.accent:
             return self._free(f"{node.accent} {base}", indices, span)
@@ -322,6 +330,16 @@ class _Mapper:
             ):
                 return ir.Const(Fraction(1), span=node.span)
             raise MeaningError("by a step loss L_t only L and L_t itself are differentiated", _where(node))
+        if isinstance(denominator, ir.Free) and not any(
+            isinstance(item, ir.Free) and item.name == denominator.name for item in ir.walk(numerator)
+        ):
+            # ∂L/∂Q with Q no quantity of the model and absent from the numerator is 0 whatever
+            # was meant: most likely a misspelt name, so it is not "proved".
+            raise MeaningError(
+                f"{free_latex(denominator.name)} is not a quantity of the model and the numerator does not "
+                "contain it: the derivative would be 0 whatever was meant (a misspelt name?)",
+                _where(denominator_node),
+            )
         if isinstance(denominator, ir.Free) or (
             isinstance(denominator, ir.Quantity) and denominator.name in ir.PARAMETERS + ir.VECTORS
         ):
