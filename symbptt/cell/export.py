@@ -417,7 +417,7 @@ class _Lowering:
                       f"{', '.join(graph.states)}')", 2)  # fmt: skip
         self.emit("for name in state0:")
         self.emit("if name not in STATES or tuple(state0[name].shape[-1:]) != (d,) or state0[name].ndim not in (1, 2):", 2)
-        self.emit("raise ValueError(f'state0[{name!r}] must be a state of STATES, shaped (d,) or (B, d) with d = {d}')", 3)
+        self.emit("raise ValueError(f'state0[{name!r}] must be one of the states {STATES}, shaped (d,) or (B, d) with d = {d}')", 3)
         for state in graph.states:
             self.emit(f"s0_{state} = _array(state0[{state!r}], like) if {state!r} in state0 else _zeros((B, d), like)")
             self.emit(f"s0_{state} = s0_{state} if s0_{state}.ndim == 2 else _broadcast(s0_{state}, (B, d))")
