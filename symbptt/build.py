@@ -111,7 +111,6 @@ def verify_claim(claim, spec, seconds: float | None = None) -> ClaimResult:
 
 
 def _write_documents(spec, model, derivations, out: Path, pdf, progress, result: SpecResult) -> None:
-    from symbptt.latex.compile import compile_next_to, find_engine
     from symbptt.latex.documents import Lecture, build, standalone
     from symbptt.latex.markdown import markdown
 
@@ -120,6 +119,18 @@ def _write_documents(spec, model, derivations, out: Path, pdf, progress, result:
         title=spec.title, author=spec.author, date=spec.date, topic=spec.topic, tau=spec.tau,
         figure_d=spec.figure_d, shapes=spec.shapes, detail=spec.detail,
     )  # fmt: skip
+    write_documents(spec.styles, out, pdf, progress, result, lambda style: build(style, lecture),
+                    lambda source: standalone(source, lecture), lambda: markdown(lecture))  # fmt: skip
+
+
+def write_documents(styles, out: Path, pdf, progress, result: SpecResult, source_of, snippet_document,
+                    markdown_text) -> None:
+    """Each style's .tex (and its PDF when TeX is there or ``pdf`` asks for it) and notes.md.
+
+    Shared by the lecture's RNN and by cells given by equations (``build_cell``): only how a
+    style's source, the snippet's standalone document and the Markdown are made differs."""
+    from symbptt.latex.compile import compile_next_to, find_engine
+
     compile_pdfs = pdf
     if pdf is not False:
         try:
@@ -130,16 +141,16 @@ def _write_documents(spec, model, derivations, out: Path, pdf, progress, result:
                 raise
             compile_pdfs = False
             result.notes.append("no TeX found: .tex written, PDFs skipped (scripts/setup.sh installs TeX)")
-    for style in spec.styles:
+    for style in styles:
         progress(f"writing {style}")
-        source = build(style, lecture)
+        source = source_of(style)
         target = write_atomic(out / f"{style}.tex", source)
         result.files.append(target)
         if compile_pdfs:
             progress(f"compiling {style}.pdf")
-            document = standalone(source, lecture) if style == "snippet" else source
+            document = snippet_document(source) if style == "snippet" else source
             result.files.append(compile_next_to(target, document))
-    result.files.append(write_atomic(out / "notes.md", markdown(lecture)))
+    result.files.append(write_atomic(out / "notes.md", markdown_text()))
 
 
 def _export_and_check(spec, model, backend: str, out: Path, progress, result: SpecResult) -> None:

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from symbptt.build import CHECK_SEED, CHECK_TRIALS, SpecResult, _worse
-from symbptt.errors import TexError
+from symbptt.build import CHECK_SEED, CHECK_TRIALS, SpecResult, _worse, write_documents
 from symbptt.files import write_atomic
 
 
@@ -36,29 +35,10 @@ def build_cell_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str],
 
 def _write_documents(spec, derived, out: Path, pdf, progress, result: SpecResult) -> None:
     from symbptt.latex.cell_documents import CellLecture, build, markdown, standalone
-    from symbptt.latex.compile import compile_next_to, find_engine
 
     lecture = CellLecture(derived=derived, title=spec.title, author=spec.author, date=spec.date)
-    compile_pdfs = pdf
-    if pdf is not False:
-        try:
-            find_engine()
-            compile_pdfs = True
-        except TexError:
-            if pdf:
-                raise
-            compile_pdfs = False
-            result.notes.append("no TeX found: .tex written, PDFs skipped (scripts/setup.sh installs TeX)")
-    for style in spec.styles:
-        progress(f"writing {style}")
-        source = build(style, lecture)
-        target = write_atomic(out / f"{style}.tex", source)
-        result.files.append(target)
-        if compile_pdfs:
-            progress(f"compiling {style}.pdf")
-            document = standalone(source) if style == "snippet" else source
-            result.files.append(compile_next_to(target, document))
-    result.files.append(write_atomic(out / "notes.md", markdown(lecture)))
+    write_documents(spec.styles, out, pdf, progress, result, lambda style: build(style, lecture), standalone,
+                    lambda: markdown(lecture))  # fmt: skip
 
 
 def _export_and_check(spec, graph, backend: str, out: Path, progress, result: SpecResult) -> None:
