@@ -143,6 +143,12 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
                conditions: tuple[ast.Condition, ...] = ()) -> tuple[Verdict, Meaning | None]:  # fmt: skip
     """The verdict on ``lhs = rhs`` (and the meaning, when it could be read); ``conditions``
     (a range written after the claim) restrict the points it is judged at."""
+    with ir.using(getattr(options.names, "table", None) or ir.LECTURE):
+        return _check_step(lhs, rhs, options, conditions)
+
+
+def _check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
+                conditions: tuple[ast.Condition, ...]) -> tuple[Verdict, Meaning | None]:  # fmt: skip
     deadline = time.monotonic() + options.time_limit
     try:
         written = len(conditions)
@@ -201,7 +207,7 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
     extreme = algebra.extreme_constant(read, options.activation)
     if extreme:
         return Verdict(UNDECIDED, "limits", extreme, notes=notes), read
-    if _element_level(left_shape, right_shape) and options.activation in ("sigmoid", "tanh"):
+    if _element_level(left_shape, right_shape) and options.activation in ("sigmoid", "tanh") and ir.table().lecture:
         from symbptt.verify import symbolic  # SymPy: imported only when a step is element-level
 
         model = _symbolic_model(options.activation)
@@ -300,12 +306,16 @@ def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes)
 
 def _settings(options: Options) -> search.Settings:
     """The search settings, with the parameters a --model spec does not have held at 0."""
-    absent = tuple(getattr(options.names, "absent", ()))
-    if absent and options.settings.zero_parameters != absent:
-        from dataclasses import replace
+    from dataclasses import replace
 
-        return replace(options.settings, zero_parameters=absent)
-    return options.settings
+    settings = options.settings
+    absent = tuple(getattr(options.names, "absent", ()))
+    if absent and settings.zero_parameters != absent:
+        settings = replace(settings, zero_parameters=absent)
+    network = getattr(options.names, "network", None)  # a spec's cell: its own network
+    if network is not None and settings.network is not network:
+        settings = replace(settings, network=network)
+    return settings
 
 
 def _offset_text(offset: int) -> str:
@@ -337,7 +347,8 @@ def _transpose_hint(read: Meaning, left, right, Ts, options: Options, deadline, 
         return None
     flipped = Meaning(read.lhs, ir.Transpose(read.rhs), read.steps, read.entries)
     settings = search.Settings(sizes=options.settings.sizes[:1], draws=1, max_points=8, seed=options.settings.seed,
-                               zero_parameters=_settings(options).zero_parameters)  # fmt: skip
+                               zero_parameters=_settings(options).zero_parameters,
+                               network=_settings(options).network)  # fmt: skip
     try:
         found = search.search(flipped, Ts[:1], settings, options.activation, options.s0_zero, deadline, needs)
     except SymbpttError:

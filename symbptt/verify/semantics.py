@@ -182,9 +182,9 @@ class _Mapper:
             return ir.IndexValue(ir.Lin.name(name), span=span)
         if name == "e":
             return ir.Apply("exp", 0, ir.Const(Fraction(1)), span=span)
-        if name in ir.PARAMETERS or name == "L":
+        if name in ir.table().parameters or name == "L":
             return ir.Quantity(name, span=span)
-        if name in ("s", "a", "x", "o", "y"):
+        if name in ir.table().vectors:
             note = f"{name} without a time step is read as a free scalar, not the model's {name}_k"
             if note not in self.notes:
                 self.notes.append(note)
@@ -205,7 +205,8 @@ class _Mapper:
         if node.accent:
             return self._free(f"{node.accent} {base}", indices, span)
         count = len(indices)
-        if base in ir.VECTORS:
+        symbols = ir.table()
+        if base in symbols.vectors:
             if count not in (1, 2):
                 raise MeaningError(
                     f"{base} takes a step and at most one entry ({base}_k or {base}_{{kp}}), "
@@ -218,11 +219,14 @@ class _Mapper:
                 raise MeaningError("L takes one index, the step (L_t); L alone is the whole loss", _where(node))
             return ir.Quantity("L", _step(indices[0], node), span=span)
         if base == "J":
+            if not symbols.lecture:
+                raise MeaningError(f"J_k is the lecture's Jacobian ∂s_k/∂s_{{k-1}}; for {symbols.model} write the "
+                                   "derivative itself (∂h_t/∂h_{t-1})", _where(node))  # fmt: skip
             if count != 1:
                 raise MeaningError("J takes one index, the step: J_k = ∂s_k/∂s_{k-1}", _where(node))
             return ir.Quantity("J", _step(indices[0], node), span=span)
-        if base in ir.PARAMETERS:
-            wanted = len(ir.PARAMETER_SIZE[base])
+        if base in symbols.parameters:
+            wanted = len(symbols.parameter_size[base])
             if count != wanted:
                 example = f"{base}_{{qr}}" if wanted == 2 else f"{base}_q"
                 if wanted == 2 and count == 1 and isinstance(indices[0], ir.Lin) and indices[0].const >= 10:
@@ -241,6 +245,11 @@ class _Mapper:
         return ir.Kron(_index(node.first), _index(node.second), span=node.span)
 
     def _ErrorVector(self, node: ast.ErrorVector) -> ir.Node:
+        symbols = ir.table()
+        if not symbols.lecture and len(symbols.states) != 1:
+            raise MeaningError(f"δ_k is ambiguous for {symbols.model}, whose states are "
+                               f"{', '.join(symbols.show(s) for s in symbols.states)}: write ∇_{{h_k}} L or "
+                               "∂L/∂c_k", _where(node))  # fmt: skip
         return ir.Quantity("delta", _step(_index(node.step), node), span=node.span)
 
     def _size(self, size: ast.IndexExpr | None, what: str) -> str | None:
@@ -341,7 +350,7 @@ class _Mapper:
                 _where(denominator_node),
             )
         if isinstance(denominator, ir.Free) or (
-            isinstance(denominator, ir.Quantity) and denominator.name in ir.PARAMETERS + ir.VECTORS
+            isinstance(denominator, ir.Quantity) and denominator.name in ir.table().parameters + ir.table().vectors
         ):
             return ir.Deriv(numerator, denominator, _mode(numerator, denominator, explicit),
                             explicit, span=node.span)  # fmt: skip
@@ -357,7 +366,9 @@ class _Mapper:
         if not isinstance(derivative, ir.Deriv):
             return derivative  # ∇_{L_t} L = 1
         by = derivative.denominator
-        column = isinstance(by, ir.Quantity) and not by.entry and (by.name in ir.VECTORS or by.name in ("b", "c"))
+        symbols = ir.table()
+        column = isinstance(by, ir.Quantity) and not by.entry and (
+            by.name in symbols.vectors or len(symbols.parameter_size.get(by.name, ())) == 1)
         return ir.Transpose(derivative, span=node.span) if column else derivative
 
     def _Entry(self, node: ast.Entry) -> ir.Node:
@@ -423,7 +434,7 @@ def _mode(numerator: ir.Node, denominator: ir.Node, explicit: bool) -> str:
     quantities = [item for item in ir.walk(numerator) if isinstance(item, ir.Quantity)]
     if any(q.name == "L" for q in quantities):
         return "total"
-    if isinstance(denominator, ir.Quantity) and denominator.name in ir.PARAMETERS:
+    if isinstance(denominator, ir.Quantity) and denominator.name in ir.table().parameters:
         element_level = bool(denominator.entry) or any(q.entry for q in quantities)
         if element_level:
             return "local"
@@ -478,7 +489,7 @@ class _Roles:
         if isinstance(node, ir.Quantity):
             if node.step is not None:
                 self.record_index(node.step, STEP, scope)
-            sizes = ir.PARAMETER_SIZE.get(node.name) or (ir.VECTOR_SIZE.get(node.name),)
+            sizes = ir.table().parameter_size.get(node.name) or (ir.table().vector_size.get(node.name),)
             for position, index in enumerate(node.entry):
                 self.record_index(index, ("entry", sizes[position]), scope)
             return
@@ -614,7 +625,7 @@ def _entry_sizes_of(var: str, node: ir.Node) -> set[str]:
         if isinstance(item, ir.Sum | ir.Prod) and item.var == var:
             continue
         if isinstance(item, ir.Quantity):
-            slots = ir.PARAMETER_SIZE.get(item.name) or (ir.VECTOR_SIZE.get(item.name),)
+            slots = ir.table().parameter_size.get(item.name) or (ir.table().vector_size.get(item.name),)
             for position, index in enumerate(item.entry):
                 if isinstance(index, ir.Lin) and var in index.names and slots[position]:
                     sizes.add(slots[position])
