@@ -329,7 +329,7 @@ class _Mapper:
 
     def _derivative(self, numerator_node, denominator_node, explicit: bool, node) -> ir.Node:
         numerator = self.map(numerator_node)
-        denominator = self.map(denominator_node)
+        denominator = _entry_as_quantity(self.map(denominator_node))
         if any(isinstance(item, ir.Deriv) for item in ir.walk(numerator)):
             raise MeaningError("a derivative inside a derivative is not checked", _where(node))
         if isinstance(denominator, ir.Quantity) and denominator.name == "L" and denominator.step is not None:
@@ -401,6 +401,20 @@ class _Mapper:
         first, second = (_linear(argument) for argument in limit.arguments)
         bounds.append((side, second))
         return first
+
+
+def _entry_as_quantity(node: ir.Node) -> ir.Node:
+    """(W_f)_{qr} by which a derivative is taken: the entry qr of the parameter W_f, as W_{qr} is
+    of W (a parameter written with its own subscript takes its entry in brackets)."""
+    if not (isinstance(node, ir.Entry) and isinstance(node.operand, ir.Quantity) and not node.operand.entry):
+        return node
+    quantity = node.operand
+    symbols = ir.table()
+    if quantity.step is None and len(symbols.parameter_size.get(quantity.name, ())) == len(node.indices):
+        return ir.Quantity(quantity.name, None, node.indices, span=node.span)
+    if quantity.step is not None and quantity.name in symbols.vectors and len(node.indices) == 1:
+        return ir.Quantity(quantity.name, quantity.step, node.indices, span=node.span)
+    return node
 
 
 def _is_d(node: ast.Node) -> bool:
