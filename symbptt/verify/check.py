@@ -297,8 +297,8 @@ def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes)
     T_text = _range_text(sorted(found.Ts))
     reason = (f"checked on numbers, not proved: equal at {found.points} points (d = {_range_text(ds)}, "
               f"n = {_range_text(sorted({s.n for s in found.sizes}))}, K = {_range_text(sorted({s.K for s in found.sizes}))}, "
-              f"T = {T_text}, {options.settings.draws} random networks each)")  # fmt: skip
-    where = _where_text(read, found)
+              f"{_steps_symbol(options)} = {T_text}, {options.settings.draws} random networks each)")  # fmt: skip
+    where = _where_text(read, found, _steps_symbol(options))
     if where:
         reason += f"; judged {where}"
     return Verdict(CORRECT, "numeric", reason, notes=notes, points=found.points)
@@ -318,18 +318,33 @@ def _settings(options: Options) -> search.Settings:
     return settings
 
 
-def _offset_text(offset: int) -> str:
-    return "T" if offset == 0 else f"T{offset:+d}".replace("-", "−")
+_GREEK = {"tau": "τ", "theta": "θ", "nu": "ν", "eta": "η", "lambda": "λ", "mu": "μ", "rho": "ρ"}
 
 
-def _where_text(read: Meaning, found) -> str:
+def _steps_symbol(options: Options) -> str:
+    """How the model writes the number of steps: T, or τ for a --model spec with steps = '\tau'."""
+    name = getattr(options.names, "steps", "T") or "T"
+    return _GREEK.get(name, name)
+
+
+def _offset_text(offset: int, last: str = "T") -> str:
+    return last if offset == 0 else f"{last}{offset:+d}".replace("-", "−")
+
+
+def _where_text(read: Meaning, found, last: str = "T") -> str:
     """Where a claim about general steps was judged: the steps at which every quantity in it
     exists (and the range written after it)."""
-    parts = [f"for {name} = {low} … {_offset_text(high)}" for name, (low, high) in sorted(found.step_ranges.items())]
+    parts = [f"for {name} = {low} … {_offset_text(high, last)}" for name, (low, high) in sorted(found.step_ranges.items())]
     if read.conditions:
-        written = ", ".join(f"{left} {_OPERATOR_TEXT[op]} {right}" for left, op, right in read.conditions)
+        written = ", ".join(f"{_renamed(left, last)} {_OPERATOR_TEXT[op]} {_renamed(right, last)}"
+                            for left, op, right in read.conditions)  # fmt: skip
         parts.append(f"where {written}")
     return "; ".join(parts)
+
+
+def _renamed(lin: ir.Lin, last: str) -> str:
+    """An index expression with the number of steps T written as the model writes it (τ)."""
+    return str(ir.Lin(lin.const, tuple((last if name == "T" else name, c) for name, c in lin.terms)))
 
 
 _OPERATOR_TEXT = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "!=": "≠"}

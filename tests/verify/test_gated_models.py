@@ -168,6 +168,14 @@ def test_gru_claims_and_their_mistakes(what, claim, mistake, gru):
     assert wrong.status == WRONG and wrong.counterexample is not None, (what, wrong.reason)
 
 
+def test_a_parameter_written_with_a_word_subscript(gru):
+    """d2l's b_\\textrm{z}: the parameter b_z, as b_{z} and b_z are."""
+    claim = (r"\nabla_{b_\textrm{z}} L = \sum_{t=1}^{T} \nabla_{h_t} L \odot (\tilde{h}_t - h_{t-1}) \odot z_t "
+             r"\odot (1 - z_t)")
+    assert _verdict(claim, gru).status == CORRECT
+    assert _verdict(claim.replace("(1 - z_t)", "z_t"), gru).status == WRONG
+
+
 def _cli(args, capsys):
     code = main(["verify", *args])
     out, err = capsys.readouterr()

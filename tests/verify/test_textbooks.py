@@ -250,3 +250,10 @@ def test_the_printed_notation_reads_as_its_spelled_out_form(printed, same_as):
 def test_what_the_printed_notation_cannot_mean_is_refused(claim, why, capsys):
     code, out, err = _verify([*MODEL, "--claim", rf"{claim} = 0"], capsys)
     assert code == 2 and out == "" and why in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_the_verdict_names_the_last_step_as_the_book_does(capsys):
+    """Goodfellow's steps run to τ: the verdict says "t = 1 … τ−1", not T."""
+    claim = PRINTED[7][1]  # 10.21, with its range t < τ
+    code, out, _ = _verify([*MODEL, "--claim", claim], capsys)
+    assert code == 0 and "τ−1" in out and "t < τ" in out and "T−1" not in out, out
