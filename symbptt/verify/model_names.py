@@ -89,17 +89,22 @@ def _split_key(key: str) -> tuple[str, str]:
 
 
 def from_spec(name_or_path: str) -> ModelNames:
-    """The names of the spec ``name_or_path``; SpecError (one line) when the model is not the lecture's."""
-    from symbptt.cell.graph import build_graph
+    """The names of the spec ``name_or_path``; SpecError (one line) when its claims cannot be checked."""
     from symbptt.spec import resolve
 
-    spec = resolve(name_or_path)
+    return names_of_spec(resolve(name_or_path), f"--model {name_or_path}")
+
+
+def names_of_spec(spec, where: str | None = None) -> ModelNames:
+    """The names of a read spec (``symbptt build`` checks its [[claims]] with them)."""
+    from symbptt.cell.graph import build_graph
+
+    where = where or str(spec.path or spec.name)
     extra = getattr(spec, "notation", None) or {}
     if spec.cell is None:  # the old string form: the lecture's RNN itself
         return _names(spec.name, spec.activation, {"s": "s", "a": "a", "x": "x", "o": "o"},
                       {("W", ""): "W", ("U", ""): "U", ("V", ""): "V", ("b", ""): "b", ("c", ""): "c"}, extra)  # fmt: skip
     model = spec.cell
-    where = f"--model {name_or_path}"
     if model.loss != "cross-entropy":
         raise SpecError(f"{model.name}: verify checks models whose loss is softmax and cross-entropy; this "
                         f"one's is {model.loss}", where)  # fmt: skip

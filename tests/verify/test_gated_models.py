@@ -319,3 +319,21 @@ def test_the_cell_network_uses_no_derivative_code_of_the_engine():
         for node in python_ast.walk(python_ast.parse(source)):
             if isinstance(node, python_ast.ImportFrom) and node.module and node.module.startswith("symbptt.cell"):
                 assert node.module.split(".")[-1] not in forbidden, node.module
+
+
+def test_build_checks_an_equation_specs_claims_in_its_own_names():
+    """``symbptt build`` verifies a spec's [[claims]] with build.verify_claim: for a [model] table,
+    in the model's names and on its network, as ``verify --model`` does."""
+    from types import SimpleNamespace
+
+    from symbptt.build import verify_claim as build_verify
+    from symbptt.spec import resolve
+
+    spec = resolve("lstm")
+    right = SimpleNamespace(name="the block", expect="correct", latex=LSTM_CLAIMS[3][1])
+    assert build_verify(right, spec).verdict == "correct"
+    mistake = SimpleNamespace(name="a mistake", expect="wrong", latex=LSTM_CLAIMS[3][2])
+    result = build_verify(mistake, spec)
+    assert result.verdict == "wrong" and "differ" in result.detail
+    lacking = SimpleNamespace(name="the lecture's s", expect="correct", latex=r"s_t = h_t")
+    assert build_verify(lacking, spec).verdict == "undecided"
