@@ -47,6 +47,7 @@ class CellNetwork(Network):
 
         self.graph, self.symbols, self.names = graph, symbols, names
         self.sizes, self.T, self.seed, self.activation = sizes, T, seed, "sigmoid"
+        self.kind = f"the {graph.model.name} cell"  # how a counterexample names the network
         rng = np.random.default_rng(seed)
         self.params = {}
         for key, shape in graph.model.parameters.items():

@@ -183,7 +183,8 @@ def search(meaning: Meaning, Ts: list[int], settings: Settings, activation: str,
                             continue
                         env = ev.Env(network, all_bindings, deadline, names_cache)
                         point = Point(sizes, T, tuple(zip(step_names, steps, strict=True)),
-                                      tuple(zip(entry_names, combination, strict=True)), seed, activation, s0_zero,
+                                      tuple(zip(entry_names, combination, strict=True)), seed,
+                                      getattr(network, "kind", activation), s0_zero,
                                       settings.seed)  # fmt: skip
                         with np.errstate(all="ignore"):
                             try:

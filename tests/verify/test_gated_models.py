@@ -78,6 +78,8 @@ LSTM_CLAIMS = [  # (what, the claim, a planted mistake)
     ("∂L/∂b_y", r"\nabla_{b_y} L = \sum_{t} (y_t - e_t)", r"\nabla_{b_y} L = \sum_{t} y_t"),
     ("the output's gradient", r"\frac{\partial L_t}{\partial \hat{y}_t} = (y_t - e_t)^\top",
      r"\frac{\partial L_t}{\partial \hat{y}_t} = (e_t - y_t)^\top"),
+    ("an entry of the output's gradient", r"(\nabla_{\hat{y}_t} L)_i = y_{ti} - \left[ i = \ell_t \right]",
+     r"(\nabla_{\hat{y}_t} L)_i = y_{ti} - \left[ i = \ell_{t-1} \right]"),
     ("the adjoint of c", r"\nabla_{c_t} L = o_t \odot (1 - \tanh^2(c_t)) \odot \nabla_{h_t} L + "
                          r"f_{t+1} \odot \nabla_{c_{t+1}} L",
      r"\nabla_{c_t} L = o_t \odot (1 - \tanh^2(c_t)) \odot \nabla_{h_t} L + f_t \odot \nabla_{c_{t+1}} L"),
