@@ -170,7 +170,8 @@ def _side(text: str, node, step: StepResult, which: str, activation: str) -> dic
     from symbptt.reports.reprint import to_latex  # SymPy and the printer: only for --json
 
     latex = None
-    if step.meaning is not None:
+    # the re-print knows the lecture's names only; a cell's claim (an LSTM's) is given as written
+    if step.meaning is not None and step.meaning.symbols.lecture:
         try:
             latex = to_latex(getattr(step.meaning, which), activation)
         except (RecursionError, ValueError, TypeError, AttributeError):

@@ -96,6 +96,7 @@ class Meaning:
     conflicts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     conditions: tuple[tuple[ir.Lin, str, ir.Lin], ...] = ()  # the range written after the claim
+    symbols: ir.SymbolTable = ir.LECTURE  # the model whose names the sides use
 
 
 # ---------------------------------------------------------------- index expressions
@@ -753,7 +754,7 @@ def meaning(lhs: ast.Node, rhs: ast.Node, conditions: tuple[ast.Condition, ...] 
             raise MeaningError(f"the condition after the claim names {', '.join(sorted(unknown))}, "
                                "which the claim does not use as an index")  # fmt: skip
         read_conditions.append((left, condition.operator, right))
-    return Meaning(sides[0], sides[1], frozenset(steps), entries, conflicts, notes, tuple(read_conditions))
+    return Meaning(sides[0], sides[1], frozenset(steps), entries, conflicts, notes, tuple(read_conditions), ir.table())
 
 
 def _letter_T(node: ir.Node) -> ir.Node:

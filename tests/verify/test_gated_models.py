@@ -339,3 +339,47 @@ def test_build_checks_an_equation_specs_claims_in_its_own_names():
     assert result.verdict == "wrong" and "differ" in result.detail
     lacking = SimpleNamespace(name="the lecture's s", expect="correct", latex=r"s_t = h_t")
     assert build_verify(lacking, spec).verdict == "undecided"
+
+
+MINIMAL_GATED_UNIT = """
+[model]
+name = "mgu"
+input = "x"
+state = ["h"]
+output = "o"
+loss = "cross-entropy"
+equations = '''
+f_t = \\sigma(W_f x_t + U_f h_{t-1} + b_f)
+\\tilde{h}_t = \\tanh(W_h x_t + U_h (f_t \\odot h_{t-1}) + b_h)
+h_t = (1 - f_t) \\odot h_{t-1} + f_t \\odot \\tilde{h}_t
+o_t = V h_t + c
+'''
+
+[model.parameters]
+W_f = ["d", "n"]
+U_f = ["d", "d"]
+b_f = ["d"]
+W_h = ["d", "n"]
+U_h = ["d", "d"]
+b_h = ["d"]
+V = ["k", "d"]
+c = ["k"]
+"""
+
+
+def test_a_cell_a_user_writes_is_checked_in_its_names(tmp_path):
+    """A minimal gated unit (Zhou et al., 2016), one gate f_t doing both jobs: a spec of one's own."""
+    spec = tmp_path / "mgu.toml"
+    spec.write_text(MINIMAL_GATED_UNIT)
+    options = Options(names=from_spec(str(spec)), settings=FAST)
+    # the gate's own path written out by its Jacobian: ∂f_t/∂h_{t-1} = diag(f_t ⊙ (1 − f_t)) U_f
+    right = (r"\frac{\partial h_t}{\partial h_{t-1}} = \operatorname{diag}(1 - f_t) + \operatorname{diag}(f_t \odot "
+             r"(1 - \tilde{h}_t \odot \tilde{h}_t)) U_h \operatorname{diag}(f_t) + \left(\operatorname{diag}(\tilde{h}_t "
+             r"- h_{t-1}) + \operatorname{diag}(f_t \odot (1 - \tilde{h}_t \odot \tilde{h}_t)) U_h "
+             r"\operatorname{diag}(h_{t-1})\right) \frac{\partial f_t}{\partial h_{t-1}}")
+    assert _verdict(right, options).status == CORRECT
+    assert _verdict(r"\frac{\partial f_t}{\partial h_{t-1}} = \operatorname{diag}(f_t \odot (1 - f_t)) U_f",
+                    options).status == CORRECT
+    forgotten = right.replace(r" + \operatorname{diag}(f_t \odot (1 - \tilde{h}_t \odot \tilde{h}_t)) U_h "
+                              r"\operatorname{diag}(h_{t-1})", "")
+    assert forgotten != right and _verdict(forgotten, options).status == WRONG
