@@ -677,6 +677,11 @@ def _error_vector_entries(node: ir.Node, roles: _Roles, scope: dict[str, int], n
             isinstance(first, ir.Lin) and isinstance(second, ir.Lin) and first.names and second.names
             and all(is_step(name) for name in first.names) and not any(is_step(name) for name in second.names)
         ):  # fmt: skip
+            symbols = ir.table()
+            if not symbols.lecture and len(symbols.states) != 1:
+                raise MeaningError(f"\\delta_{{{first},{second}}}: the error vector δ_k is ambiguous for "
+                                   f"{symbols.model}, whose states are {', '.join(symbols.states)}: write "
+                                   "[\\nabla_{h_k} L]_q or \\frac{\\partial L}{\\partial c_{kq}}", _where(node))  # fmt: skip
             note = f"\\delta_{{{first},{second}}} is read as entry {second} of the error vector \\delta_{{{first}}}"
             if note not in notes:
                 notes.append(note)

@@ -209,6 +209,7 @@ def test_a_counterexample_reproduces_with_the_printed_seed(capsys):
         (r"\frac{\partial L}{\partial W_g} = 0", "not a parameter of the model lstm"),
         (r"J_t = 0", "J_k is the lecture's Jacobian"),
         (r"\delta_t = 0", "δ_k is ambiguous"),
+        (r"\sum_{k=1}^{T} \delta_{kq} f_{kq} = 1", "δ_k is ambiguous"),  # not silently a Kronecker delta
         (r"\frac{\partial (h_t + h_{t+1})}{\partial c_t} = 0", "mixes step"),
     ],
 )
