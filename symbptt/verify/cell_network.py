@@ -146,6 +146,10 @@ class CellWorld:
                             for index, t in tangents.items()}  # fmt: skip
             for key, index in graph.defined.items():
                 self.tangents[(names[key], step)] = tangents[index]
+            if hold is not None and step < hold:  # a state before k* is held, where it is used and as itself
+                for state in graph.states:
+                    if var != (names[state], step):
+                        self.tangents[(names[state], step)] = None
             self.tangents[(names[graph.model.input], step)] = tangents[graph.input_node]
             output, d_output = values[graph.output_node], tangents[graph.output_node]
             y = np.exp(reference.log_softmax(output))
