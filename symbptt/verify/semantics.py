@@ -31,6 +31,11 @@ plain ∂ of an entry by W_{qr}  read like ∂⁺ at the numerator's latest step
                                ∂s_{kp}/∂W_{qr}); ∂/∂W_{qr}(Σ_i W_{pi} s_{k-1,i}) alone is
                                ambiguous (is s_{k−1} held?): undecided.
 ∂X_t / ∂s_k, t < k             exists and is 0 (an earlier quantity by a later state); t = k: I.
+two states (an LSTM's h, c)    (``--model``, .cell_names) the state of step k is the pair (h_k, c_k):
+                               ∂c_t/∂c_k, ∂h_t/∂c_k … for t > k hold the other state of step k
+                               (a block of the state Jacobian: ∂c_t/∂c_{t-1} = diag(f_t)); ∂h_k/∂c_k
+                               and ∂L/∂c_k (the adjoint) follow c_k into h_k; ∂⁺ holds both states
+                               of an earlier step; δ_k is undecided (write ∇_{h_k} L).
 ∂L/∂L_t, ∂L_t/∂L_t             1.
 scalar · I, −I, (1+λ) I        a matrix (λ times the identity); ``W + 2`` adds 2 to every entry,
                                ``W + 2I`` only to the diagonal.
