@@ -25,7 +25,7 @@ import dataclasses
 from symbptt.errors import SpecError
 from symbptt.verify import ir
 from symbptt.verify.cell_network import PROBABILITIES, CellNetworks
-from symbptt.verify.model_names import _names, _split_key
+from symbptt.verify.model_names import _name_parts, _name_parts_key, _names, _split_key
 
 _SIZE = {"d": "d", "n": "n", "k": "K"}
 _RESERVED = ("L", "J", "delta", "ell", "e", "T")
@@ -65,9 +65,15 @@ def cell_names(graph, extra: dict, where: str):
     if len(model.states) == 1:  # δ_k = ∇_{h_k} L, the lecture's error vector of the one state
         symbols.vector_size["delta"] = "d"
         symbols.first_step["delta"] = 0
+    written = {_name_parts_key(key): key for key in vectors}
+    for key, default in (("probabilities", "y"), ("label", "\\ell")):
+        name = _name_parts(extra.get(key, default))
+        if name in written:
+            raise SpecError(f"{spec}: {written[name]} is a vector of the model and, by the {key} key (default "
+                            f"{default}), also its {key}: give the {key} key another name", where)  # fmt: skip
     names = _names(spec, "sigmoid", vectors, {_split_key(key): key for key in parameter_size}, extra)
     # softmax(output) is "y" in the lecture's names; here it gets a name no spec vector can have
-    mapped = {key: (PROBABILITIES if role == "y" else role) for key, role in names.vectors.items()}
+    mapped = {**names.vectors, _name_parts(extra.get("probabilities", "y")): PROBABILITIES}
     network = CellNetworks(graph, symbols, {key: key for key in (*vectors, *parameter_size)})
     return dataclasses.replace(names, vectors=mapped, table=symbols, network=network)
 

@@ -384,3 +384,18 @@ def test_a_cell_a_user_writes_is_checked_in_its_names(tmp_path):
     forgotten = right.replace(r" + \operatorname{diag}(f_t \odot (1 - \tilde{h}_t \odot \tilde{h}_t)) U_h "
                               r"\operatorname{diag}(h_{t-1})", "")
     assert forgotten != right and _verdict(forgotten, options).status == WRONG
+
+
+def test_an_output_named_y_with_probabilities_named_by_the_spec(tmp_path, capsys):
+    """A cell whose output vector is y_t: y_t stays that vector, softmax of it is the probabilities key's
+    name (\\hat{y}); without the key the two meanings of y clash, and the spec is refused in one line."""
+    text = (MINIMAL_GATED_UNIT.replace('output = "o"', 'output = "y"').replace("o_t = V h_t + c", "y_t = V h_t + c"))
+    spec = tmp_path / "clash.toml"
+    spec.write_text(text)
+    code, out, err = _cli(["--model", str(spec), "--claim", r"y_t = V h_t + c"], capsys)
+    assert code == 2 and out == "" and "probabilities" in err and len(err.strip().splitlines()) == 1, err
+    spec.write_text(text.replace('loss = "cross-entropy"', "loss = \"cross-entropy\"\nprobabilities = '\\hat{y}'"))
+    options = Options(names=from_spec(str(spec)), settings=FAST)
+    assert _verdict(r"y_t = V h_t + c", options).status == CORRECT
+    assert _verdict(r"\frac{\partial L_t}{\partial y_t} = (\hat{y}_t - e_t)^\top", options).status == CORRECT
+    assert _verdict(r"\frac{\partial L_t}{\partial y_t} = (y_t - e_t)^\top", options).status == WRONG
