@@ -293,7 +293,8 @@ class _Rewriter:
         if step is None:
             return None
         key = (base.name, base.accent)
-        if not base.accent and (base.name in LECTURE_PARAMETERS or key in self.names.parameters):
+        if not base.accent and key not in self.names.vectors and (base.name in LECTURE_PARAMETERS
+                                                                   or key in self.names.parameters):
             raise MeaningError(f"{base.name}^{{(t)}}, the copy of a parameter at one step, is checked only "
                                "as the variable of a derivative of that step's quantities")  # fmt: skip
         if key not in self.names.vectors and key != ("L", ""):

@@ -399,3 +399,14 @@ def test_an_output_named_y_with_probabilities_named_by_the_spec(tmp_path, capsys
     assert _verdict(r"y_t = V h_t + c", options).status == CORRECT
     assert _verdict(r"\frac{\partial L_t}{\partial y_t} = (\hat{y}_t - e_t)^\top", options).status == CORRECT
     assert _verdict(r"\frac{\partial L_t}{\partial y_t} = (y_t - e_t)^\top", options).status == WRONG
+
+
+def test_an_lstm_written_with_time_superscripts(tmp_path):
+    """time = "superscript": c^{(t)} is the cell state at t, not a parameter's copy (c is no parameter here)."""
+    text = (Path(__file__).resolve().parents[2] / "derivations" / "lstm.toml").read_text()
+    spec = tmp_path / "lstm-book.toml"
+    spec.write_text(text.replace('name = "lstm"', 'name = "lstm-book"\ntime = "superscript"'))
+    options = Options(names=from_spec(str(spec)), settings=FAST)
+    assert _verdict(r"\frac{\partial c^{(t)}}{\partial c^{(t-1)}} = \operatorname{diag}(f^{(t)})", options).status == CORRECT
+    assert _verdict(r"c^{(t)} = f^{(t)} \odot c^{(t-1)} + i^{(t)} \odot \tilde{c}^{(t)}", options).status == CORRECT
+    assert _verdict(r"c^{(t)} = f^{(t)} \odot c^{(t)} + i^{(t)} \odot \tilde{c}^{(t)}", options).status == WRONG
