@@ -64,6 +64,10 @@ LSTM_CLAIMS = [  # (what, the claim, a planted mistake)
      rf"\frac{{\partial c_t}}{{\partial c_{{t-2}}}} = {D}(f_t) {D}(f_{{t-1}}) + \frac{{\partial c_t}}{{\partial h_{{t-1}}}} "
      rf"{D}(o_{{t-1}} \odot (1 - \tanh^2(c_{{t-1}})) \odot f_{{t-1}})",
      rf"\frac{{\partial c_t}}{{\partial c_{{t-2}}}} = {D}(f_t) {D}(f_{{t-1}})"),  # the path through h_{t-1}
+    ("a step loss by an earlier cell state (the adjoint follows c_k into h_k)",
+     r"\frac{\partial L_t}{\partial c_k} = \frac{\partial L_t}{\partial h_t} \left(\frac{\partial h_t}{\partial c_k} + "
+     r"\frac{\partial h_t}{\partial h_k} \frac{\partial h_k}{\partial c_k}\right), \quad t > k",
+     r"\frac{\partial L_t}{\partial c_k} = \frac{\partial L_t}{\partial h_t} \frac{\partial h_t}{\partial c_k}, \quad t > k"),
     ("∂L/∂W_f as a sum over t",
      rf"\frac{{\partial L}}{{\partial W_f}} = \sum_{{t=1}}^{{T}} (\nabla_{{c_t}} L \odot c_{{t-1}} \odot {S_F}) x_t^\top",
      rf"\frac{{\partial L}}{{\partial W_f}} = \sum_{{t=1}}^{{T}} (\nabla_{{c_t}} L \odot c_t \odot {S_F}) x_t^\top"),
@@ -184,15 +188,23 @@ def _cli(args, capsys):
     return code, out, err
 
 
-@pytest.mark.parametrize(("spec", "claim"), [("lstm", LSTM_CLAIMS[3][1]), ("lstm", LSTM_CLAIMS[11][1]),
-                                             ("gru", GRU_CLAIMS[4][1])])  # fmt: skip
+def _named(claims, what: str) -> tuple[str, str]:
+    """(the claim, its mistake) of the corpus entry ``what``."""
+    return next((claim, mistake) for name, claim, mistake in claims if name == what)
+
+
+BLOCK, BLOCK_MISTAKE = _named(LSTM_CLAIMS, "the block ∂c_t/∂c_{t-1}")
+
+
+@pytest.mark.parametrize(("spec", "claim"), [("lstm", BLOCK), ("lstm", _named(LSTM_CLAIMS, "∂L/∂W_f as a sum over t")[0]),
+                                             ("gru", _named(GRU_CLAIMS, "∂h_t/∂h_{t-1} with its 1 − z_t")[0])])  # fmt: skip
 def test_the_cli_exits_0_on_a_true_claim(spec, claim, capsys):
     code, out, err = _cli(["--model", spec, "--claim", claim], capsys)
     assert code == 0 and err == "" and "correct" in out, out + err
 
 
 def test_a_counterexample_reproduces_with_the_printed_seed(capsys):
-    claim = LSTM_CLAIMS[3][2]
+    claim = BLOCK_MISTAKE
     code, first, _ = _cli(["--model", "lstm", "--claim", claim, "--seed", "7"], capsys)
     assert code == 1 and "--seed 7" in first, first
     code, again, _ = _cli(["--model", "lstm", "--claim", claim, "--seed", "7"], capsys)
@@ -333,9 +345,9 @@ def test_build_checks_an_equation_specs_claims_in_its_own_names():
     from symbptt.spec import resolve
 
     spec = resolve("lstm")
-    right = SimpleNamespace(name="the block", expect="correct", latex=LSTM_CLAIMS[3][1])
+    right = SimpleNamespace(name="the block", expect="correct", latex=BLOCK)
     assert build_verify(right, spec).verdict == "correct"
-    mistake = SimpleNamespace(name="a mistake", expect="wrong", latex=LSTM_CLAIMS[3][2])
+    mistake = SimpleNamespace(name="a mistake", expect="wrong", latex=BLOCK_MISTAKE)
     result = build_verify(mistake, spec)
     assert result.verdict == "wrong" and "differ" in result.detail
     lacking = SimpleNamespace(name="the lecture's s", expect="correct", latex=r"s_t = h_t")
