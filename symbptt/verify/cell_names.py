@@ -56,7 +56,7 @@ def cell_names(graph, extra: dict, where: str):
     vector_size.update({PROBABILITIES: "K", "e": "K"})
     first_step = {key: 0 for key in model.states}
     shown = {key: graph.names[key].latex for key in graph.names}
-    shown.update({PROBABILITIES: "softmax", "e": "e"})
+    shown.update({PROBABILITIES: extra.get("probabilities", "y"), "e": "e"})  # softmax(output), the one-hot
     symbols = ir.SymbolTable(
         vectors=(*vectors, PROBABILITIES, "e"), parameters=tuple(parameter_size), vector_size=vector_size,
         parameter_size=parameter_size, first_step=first_step, states=tuple(model.states),

@@ -752,6 +752,12 @@ def meaning(lhs: ast.Node, rhs: ast.Node, conditions: tuple[ast.Condition, ...] 
     for side in sides:
         for item in ir.walk(side):
             if isinstance(item, ir.Free) and any(index.names & steps for index in item.indices if isinstance(index, ir.Lin)):
+                symbols = ir.table()
+                if not symbols.lecture:
+                    known = ", ".join(symbols.show(name) for name in symbols.vectors if name in symbols.shown)
+                    raise MeaningError(f"{free_latex(item.name)} is not a vector of {symbols.model} ({known}) and "
+                                       "is indexed by a time step: it is not checked as a free variable",
+                                       _where(item))  # fmt: skip
                 raise MeaningError(
                     f"{free_latex(item.name)} is not one of the lecture's symbols (s, a, x, o, y, e, W, U, V, b, c, "
                     f"L, J, \\delta) and is indexed by a time step: it is not checked as a free variable "

@@ -222,6 +222,7 @@ def test_a_counterexample_reproduces_with_the_printed_seed(capsys):
         (r"J_t = 0", "J_k is the lecture's Jacobian"),
         (r"\delta_t = 0", "δ_k is ambiguous"),
         (r"\sum_{k=1}^{T} \delta_{kq} f_{kq} = 1", "δ_k is ambiguous"),  # not silently a Kronecker delta
+        (r"g_t = f_t", "g is not a vector of the model lstm"),
         (r"\frac{\partial (h_t + h_{t+1})}{\partial c_t} = 0", "mixes step"),
     ],
 )
