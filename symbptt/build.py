@@ -99,15 +99,38 @@ def build_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str], None
 
 
 def verify_claim(claim, spec, seconds: float | None = None) -> ClaimResult:
+    """One [[claims]] entry of ``spec`` checked as ``symbptt verify`` checks it: about the lecture's
+    RNN, or, for a spec with a [model] table (an LSTM, a GRU), in that model's own names and on its
+    own network, as ``symbptt verify --model SPEC`` does."""
     from symbptt.verify.check import DEFAULT_TIME_LIMIT, Options
     from symbptt.verify.check import verify_claim as check
+    from symbptt.verify.search import Settings
 
     limit = DEFAULT_TIME_LIMIT if seconds is None else min(DEFAULT_TIME_LIMIT, seconds)
-    report = check(claim.latex, Options(activation=spec.activation, s0_zero=spec.s0 == "zeros", time_limit=limit))
+    names = _claim_names(spec)
+    activation = names.activation if names is not None else spec.activation
+    options = Options(activation=activation, s0_zero=spec.s0 == "zeros", time_limit=limit, names=names,
+                      settings=Settings(zero_parameters=names.absent if names is not None else ()))  # fmt: skip
+    report = check(claim.latex, options)
     statuses = [step.verdict.status for step in report.steps]
     verdict = "wrong" if "wrong" in statuses else "undecided" if "undecided" in statuses else "correct"
     reasons = [f"step {step.number}: {step.verdict.reason}" for step in report.steps if step.verdict.status != "correct"]
     return ClaimResult(claim.name, claim.expect, verdict, "; ".join(reasons))
+
+
+_NAMES: dict = {}  # id(spec) → (spec, its names): the spec's step graph is built once per build
+
+
+def _claim_names(spec):
+    """The names a spec's claims are written in: None for the lecture's RNN (model = "rnn")."""
+    if getattr(spec, "cell", None) is None:
+        return None
+    cached = _NAMES.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        from symbptt.verify.model_names import names_of_spec
+
+        cached = _NAMES[id(spec)] = (spec, names_of_spec(spec))
+    return cached[1]
 
 
 def _write_documents(spec, model, derivations, out: Path, pdf, progress, result: SpecResult) -> None:

@@ -84,7 +84,7 @@ class _Printable:
             return terms.Delta(step)
         if node.name == "J":
             return _Printed(lambda s: f"J_{{{s}}}", step)
-        if node.name in ir.PARAMETERS:
+        if node.name in ir.table().parameters:
             return terms.Param(node.name)
         return terms.Vec(node.name, step)
 

@@ -46,7 +46,8 @@ def _point_text(counterexample: Counterexample) -> str:
         parts.append("steps " + ", ".join(f"{name} = {value}" for name, value in point.steps))
     if point.entries:
         parts.append("entries " + ", ".join(f"{name} = {value}" for name, value in point.entries))
-    s0 = "s_0 = 0" if point.s0_zero else "s_0 random"
+    start = "s_0" if point.activation in ("sigmoid", "tanh", "identity") else "start states"  # a cell: h_0, c_0
+    s0 = f"{start} = 0" if point.s0_zero else f"{start} random"
     parts.append(f"random network {point.seed} of --seed {point.search_seed} ({point.activation}, {s0})")
     return "; ".join(parts)
 
@@ -169,7 +170,8 @@ def _side(text: str, node, step: StepResult, which: str, activation: str) -> dic
     from symbptt.reports.reprint import to_latex  # SymPy and the printer: only for --json
 
     latex = None
-    if step.meaning is not None:
+    # the re-print knows the lecture's names only; a cell's claim (an LSTM's) is given as written
+    if step.meaning is not None and step.meaning.symbols.lecture:
         try:
             latex = to_latex(getattr(step.meaning, which), activation)
         except (RecursionError, ValueError, TypeError, AttributeError):

@@ -143,6 +143,12 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
                conditions: tuple[ast.Condition, ...] = ()) -> tuple[Verdict, Meaning | None]:  # fmt: skip
     """The verdict on ``lhs = rhs`` (and the meaning, when it could be read); ``conditions``
     (a range written after the claim) restrict the points it is judged at."""
+    with ir.using(getattr(options.names, "table", None) or ir.LECTURE):
+        return _check_step(lhs, rhs, options, conditions)
+
+
+def _check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
+                conditions: tuple[ast.Condition, ...]) -> tuple[Verdict, Meaning | None]:  # fmt: skip
     deadline = time.monotonic() + options.time_limit
     try:
         written = len(conditions)
@@ -201,7 +207,7 @@ def check_step(lhs: ast.Node, rhs: ast.Node, options: Options,
     extreme = algebra.extreme_constant(read, options.activation)
     if extreme:
         return Verdict(UNDECIDED, "limits", extreme, notes=notes), read
-    if _element_level(left_shape, right_shape) and options.activation in ("sigmoid", "tanh"):
+    if _element_level(left_shape, right_shape) and options.activation in ("sigmoid", "tanh") and ir.table().lecture:
         from symbptt.verify import symbolic  # SymPy: imported only when a step is element-level
 
         model = _symbolic_model(options.activation)
@@ -291,8 +297,8 @@ def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes)
     T_text = _range_text(sorted(found.Ts))
     reason = (f"checked on numbers, not proved: equal at {found.points} points (d = {_range_text(ds)}, "
               f"n = {_range_text(sorted({s.n for s in found.sizes}))}, K = {_range_text(sorted({s.K for s in found.sizes}))}, "
-              f"T = {T_text}, {options.settings.draws} random networks each)")  # fmt: skip
-    where = _where_text(read, found)
+              f"{_steps_symbol(options)} = {T_text}, {options.settings.draws} random networks each)")  # fmt: skip
+    where = _where_text(read, found, _steps_symbol(options))
     if where:
         reason += f"; judged {where}"
     return Verdict(CORRECT, "numeric", reason, notes=notes, points=found.points)
@@ -300,26 +306,45 @@ def _numeric(read: Meaning, Ts, options: Options, deadline: float, needs, notes)
 
 def _settings(options: Options) -> search.Settings:
     """The search settings, with the parameters a --model spec does not have held at 0."""
+    from dataclasses import replace
+
+    settings = options.settings
     absent = tuple(getattr(options.names, "absent", ()))
-    if absent and options.settings.zero_parameters != absent:
-        from dataclasses import replace
-
-        return replace(options.settings, zero_parameters=absent)
-    return options.settings
-
-
-def _offset_text(offset: int) -> str:
-    return "T" if offset == 0 else f"T{offset:+d}".replace("-", "−")
+    if absent and settings.zero_parameters != absent:
+        settings = replace(settings, zero_parameters=absent)
+    network = getattr(options.names, "network", None)  # a spec's cell: its own network
+    if network is not None and settings.network is not network:
+        settings = replace(settings, network=network)
+    return settings
 
 
-def _where_text(read: Meaning, found) -> str:
+_GREEK = {"tau": "τ", "theta": "θ", "nu": "ν", "eta": "η", "lambda": "λ", "mu": "μ", "rho": "ρ"}
+
+
+def _steps_symbol(options: Options) -> str:
+    """How the model writes the number of steps: T, or τ for a --model spec with steps = '\tau'."""
+    name = getattr(options.names, "steps", "T") or "T"
+    return _GREEK.get(name, name)
+
+
+def _offset_text(offset: int, last: str = "T") -> str:
+    return last if offset == 0 else f"{last}{offset:+d}".replace("-", "−")
+
+
+def _where_text(read: Meaning, found, last: str = "T") -> str:
     """Where a claim about general steps was judged: the steps at which every quantity in it
     exists (and the range written after it)."""
-    parts = [f"for {name} = {low} … {_offset_text(high)}" for name, (low, high) in sorted(found.step_ranges.items())]
+    parts = [f"for {name} = {low} … {_offset_text(high, last)}" for name, (low, high) in sorted(found.step_ranges.items())]
     if read.conditions:
-        written = ", ".join(f"{left} {_OPERATOR_TEXT[op]} {right}" for left, op, right in read.conditions)
+        written = ", ".join(f"{_renamed(left, last)} {_OPERATOR_TEXT[op]} {_renamed(right, last)}"
+                            for left, op, right in read.conditions)  # fmt: skip
         parts.append(f"where {written}")
     return "; ".join(parts)
+
+
+def _renamed(lin: ir.Lin, last: str) -> str:
+    """An index expression with the number of steps T written as the model writes it (τ)."""
+    return str(ir.Lin(lin.const, tuple((last if name == "T" else name, c) for name, c in lin.terms)))
 
 
 _OPERATOR_TEXT = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "!=": "≠"}
@@ -337,7 +362,8 @@ def _transpose_hint(read: Meaning, left, right, Ts, options: Options, deadline, 
         return None
     flipped = Meaning(read.lhs, ir.Transpose(read.rhs), read.steps, read.entries)
     settings = search.Settings(sizes=options.settings.sizes[:1], draws=1, max_points=8, seed=options.settings.seed,
-                               zero_parameters=_settings(options).zero_parameters)  # fmt: skip
+                               zero_parameters=_settings(options).zero_parameters,
+                               network=_settings(options).network)  # fmt: skip
     try:
         found = search.search(flipped, Ts[:1], settings, options.activation, options.s0_zero, deadline, needs)
     except SymbpttError:

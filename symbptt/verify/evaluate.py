@@ -322,12 +322,13 @@ def _free(node: ir.Free, env: Env) -> Val:
 
 def _quantity(node: ir.Quantity, env: Env) -> Val:
     net, world, name = env.net, env.world, node.name
+    symbols = ir.table()
     step = None
     if node.step is not None:
-        step = step_value(node.step, name, env, first=ir.FIRST_STEP.get(name, 1))  # s_0 and δ_0 = ∇_{s_0} L exist
-    if name in ir.VECTORS:
+        step = step_value(node.step, name, env, first=symbols.first_step.get(name, 1))  # s_0 and δ_0 = ∇_{s_0} L exist
+    if name in symbols.vectors:
         value, tangent = net.vector(name, step), world.tangent(name, step) if world else None
-    elif name in ir.PARAMETERS:
+    elif name in symbols.parameters:
         value, tangent = net.param(name), world.param_tangent(name) if world else None
     elif name == "L":
         value, tangent = np.array(net.loss(step)), world.loss_tangent(step) if world else None
@@ -566,7 +567,7 @@ def _variable(den, env: Env) -> tuple[tuple, int | None]:
     if isinstance(den, ir.Free):
         return ("free", den.name, tuple(index_value(i, env) for i in den.indices)), None
     if den.step is not None:
-        var = (den.name, step_value(den.step, den.name, env, first=ir.FIRST_STEP.get(den.name, 1)))
+        var = (den.name, step_value(den.step, den.name, env, first=ir.table().first_step.get(den.name, 1)))
     else:
         var = (den.name,)
     if not den.entry:
@@ -602,12 +603,44 @@ def _held_before(node: ir.Deriv, env: Env) -> int:
     if node.explicit:
         return latest  # the network holds every quantity of a step before it (World.hold_all)
     single = isinstance(numerator, ir.Quantity)
-    if not single and all(name == "s" for step, name, _ in found if step == latest):
+    symbols = ir.table()
+    if not single and all(name in symbols.states for step, name, _ in found if step == latest):
         names = {item.name for item in ir.walk(numerator) if isinstance(item, ir.Quantity)}
-        if names & set(ir.PARAMETERS) and node.denominator.name in ("W", "U", "b"):  # the states depend on it
+        if names & set(symbols.parameters) and node.denominator.name in symbols.recurrent_parameters:  # the states depend on it
             raise Unsupported("it is not clear which states ∂ holds fixed here: write ∂⁺ (the states "
                               "before the numerator's step held) or differentiate a_{kp}", None)  # fmt: skip
     return latest
+
+
+def _state_block(node: ir.Deriv, var: tuple, env: Env) -> bool:
+    """Is this total derivative by a state of a model with several states a block of the
+    state Jacobian?
+
+    With states h and c, the state of step k is the pair (h_k, c_k). A vector of a later
+    step by one of them, ∂c_t/∂c_k (t > k), is the derivative by that state as step k+1
+    reads it, the other state of step k held: ∂c_t/∂c_{t-1} = diag(f_t) for the LSTM, and
+    ∂c_t/∂c_k for k < t−1 is the cc block of the product of the state Jacobians (every path
+    through the later steps). A quantity of step k itself (∂h_k/∂c_k) and the loss (∂L/∂c_k,
+    ∇_{c_k} L: the adjoint of the backward pass) follow everything computed from c_k,
+    h_k included. A numerator that mixes step k and later steps is not checked.
+    """
+    symbols = ir.table()
+    if len(symbols.states) < 2 or len(var) != 2 or var[0] not in symbols.states:
+        return False
+    steps = []
+    for item in ir.walk(node.numerator):
+        if isinstance(item, ir.Quantity) and item.name == "L":
+            return False
+        if isinstance(item, ir.Quantity) and item.step is not None:
+            try:
+                steps.append(item.step.value(env.bindings))
+            except KeyError:
+                raise Unsupported("a derivative by a state of a sum over steps is not checked", None) from None
+    later = [step > var[1] for step in steps]
+    if any(later) and not all(later):
+        raise Unsupported(f"the numerator mixes step {var[1]} and later steps: ∂/∂{symbols.show(var[0])} "
+                          "would hold the other state for one and not the other", None)  # fmt: skip
+    return bool(steps) and all(later)
 
 
 def _deriv(node: ir.Deriv, env: Env) -> Val:
@@ -624,11 +657,14 @@ def _deriv(node: ir.Deriv, env: Env) -> Val:
     numerator = node.numerator
     var, pick = _variable(den, env)
     hold = None if node.mode == "total" else _held_before(node, env)
-    world = env.net.world(var, hold, hold_all=node.explicit and hold is not None)
+    if hold is None and _state_block(node, var, env):
+        world = env.net.world(var, None, block=True)
+    else:
+        world = env.net.world(var, hold, hold_all=node.explicit and hold is not None)
     result = evaluate(numerator, env.in_world(world))
     if isinstance(result.v, Lazy):
         raise Unsupported("the derivative of I, 1 or an empty sum is not checked", None)
-    value = _layout(result, world.size, env.net.shape_of_variable(var), pick, var[0] in ("W", "U", "V"))
+    value = _layout(result, world.size, env.net.shape_of_variable(var), pick, ir.table().is_matrix(var[0]))
     out = Val(value)
     env.net.derivatives[key] = out
     return out

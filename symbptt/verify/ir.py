@@ -13,20 +13,75 @@ and the sequence length T are names too, given values by the numeric pass.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from symbptt.verify.ast import Span
 
-# The model's quantities: per-step vectors, parameters, the loss, the Jacobian J_k
-# and the back-propagated error δ_k — the one symbol table of verify (semantics, shapes,
-# the network and the limits read it; a model spec would replace it here).
+# The lecture's quantities: per-step vectors, parameters, the loss, the Jacobian J_k
+# and the back-propagated error δ_k. The passes read them through ``table()``, the symbol
+# table of the model the claims are about (this one, or a spec's cell: .cell_names).
 VECTORS = ("s", "a", "x", "o", "y", "e")
 PARAMETERS = ("W", "U", "V", "b", "c")
 DIMENSION_NAMES = ("d", "n", "K", "T")
 VECTOR_SIZE = {"s": "d", "a": "d", "x": "n", "o": "K", "y": "K", "e": "K", "delta": "d"}
 PARAMETER_SIZE = {"W": ("d", "d"), "U": ("d", "n"), "V": ("K", "d"), "b": ("d",), "c": ("K",)}
 FIRST_STEP = {"s": 0, "delta": 0}  # s_0 exists (the given start state), so does δ_0; the others start at 1
+
+
+@dataclass(frozen=True)
+class SymbolTable:
+    """The quantities of one model, by the names the typed form uses for them.
+
+    ``vectors`` are indexed by a step (their sizes in ``vector_size``: d, n or K),
+    ``parameters`` are not (``parameter_size``: one or two sizes); ``states`` carry over
+    from step to step and exist at step 0 (``first_step``). ``lecture``: the lecture's
+    RNN, whose J_k, symbolic model and element-level rules apply; another model (an LSTM,
+    a GRU) has none of those, and δ_k only when it has one state (δ_k = ∇_{h_k} L).
+    ``recurrent_parameters``: those the states depend on (W, U, b in the lecture).
+    """
+
+    vectors: tuple
+    parameters: tuple
+    vector_size: dict
+    parameter_size: dict
+    first_step: dict
+    states: tuple
+    recurrent_parameters: tuple
+    lecture: bool = True
+    model: str = "the lecture's RNN"
+    shown: dict = field(default_factory=dict)  # name → how it is written (c_tilde → \tilde{c})
+
+    def is_matrix(self, name: str) -> bool:
+        return len(self.parameter_size.get(name, ())) == 2
+
+    def show(self, name: str) -> str:
+        return self.shown.get(name, name)
+
+
+LECTURE = SymbolTable(VECTORS, PARAMETERS, VECTOR_SIZE, PARAMETER_SIZE, FIRST_STEP, ("s",), ("W", "U", "b"))
+
+# The table of the claim being checked. A context variable rather than an argument of every
+# pass: the passes (meaning, shapes, limits, evaluation) call each other at many depths, and
+# one claim is checked at a time per thread (check.check_step sets it).
+_TABLE: ContextVar[SymbolTable] = ContextVar("symbptt_verify_table", default=LECTURE)
+
+
+def table() -> SymbolTable:
+    """The symbol table of the model the current claim is about."""
+    return _TABLE.get()
+
+
+@contextmanager
+def using(symbols: SymbolTable):
+    """Check claims about the model of ``symbols`` inside the block."""
+    token = _TABLE.set(symbols)
+    try:
+        yield symbols
+    finally:
+        _TABLE.reset(token)
 
 
 @dataclass(frozen=True)

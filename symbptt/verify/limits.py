@@ -138,7 +138,7 @@ def concrete_needs(meaning) -> tuple[int, dict[str, int], bool]:
             if isinstance(node, ir.Quantity):
                 if node.step is not None and not node.step.terms:
                     largest_step = max(largest_step, node.step.const)
-                sizes = ir.PARAMETER_SIZE.get(node.name) or (ir.VECTOR_SIZE.get(node.name),)
+                sizes = ir.table().parameter_size.get(node.name) or (ir.table().vector_size.get(node.name),)
                 for position, index in enumerate(node.entry):
                     if isinstance(index, ir.Lin) and not index.terms and sizes[position]:
                         needs[sizes[position]] = max(needs[sizes[position]], index.const)

@@ -52,6 +52,8 @@ class ModelNames:
     steps: str = "T"  # the name of the number of steps, as the parser spells it (T, tau)
     superscript: bool = False  # time written x^{(t)}
     absent: tuple = ()  # lecture parameters the model does not have (d2l's linear RNN: b, c): 0
+    table: object = None  # an ir.SymbolTable of a model of another form (.cell_names); None: the lecture's
+    network: object = None  # then the network its claims are evaluated on (.cell_network.CellNetworks)
 
     def translate(self, lhs: ast.Node, rhs: ast.Node, conditions: tuple) -> tuple:
         """The claim in the lecture's names; MeaningError for a name of no meaning here."""
@@ -87,23 +89,35 @@ def _split_key(key: str) -> tuple[str, str]:
 
 
 def from_spec(name_or_path: str) -> ModelNames:
-    """The names of the spec ``name_or_path``; SpecError (one line) when the model is not the lecture's."""
-    from symbptt.cell.graph import build_graph
+    """The names of the spec ``name_or_path``; SpecError (one line) when its claims cannot be checked."""
     from symbptt.spec import resolve
 
-    spec = resolve(name_or_path)
+    return names_of_spec(resolve(name_or_path), f"--model {name_or_path}")
+
+
+def names_of_spec(spec, where: str | None = None) -> ModelNames:
+    """The names of a read spec (``symbptt build`` checks its [[claims]] with them)."""
+    from symbptt.cell.graph import build_graph
+
+    where = where or str(spec.path or spec.name)
     extra = getattr(spec, "notation", None) or {}
     if spec.cell is None:  # the old string form: the lecture's RNN itself
         return _names(spec.name, spec.activation, {"s": "s", "a": "a", "x": "x", "o": "o"},
                       {("W", ""): "W", ("U", ""): "U", ("V", ""): "V", ("b", ""): "b", ("c", ""): "c"}, extra)  # fmt: skip
     model = spec.cell
-    where = f"--model {name_or_path}"
-    if len(model.states) != 1 or model.loss != "cross-entropy":
-        raise SpecError(f"{model.name}: only a model of the lecture's form (one state, softmax and cross-entropy) "
-                        "is checked by verify so far", where)  # fmt: skip
+    if model.loss != "cross-entropy":
+        raise SpecError(f"{model.name}: verify checks models whose loss is softmax and cross-entropy; this "
+                        f"one's is {model.loss}", where)  # fmt: skip
     graph = build_graph(model, spec.dimensions)
-    roles = _parameter_roles(model.parameters, where, model.name)
-    activation, vectors = _identify(graph, roles, where, model.name)
+    try:
+        if len(model.states) != 1:
+            raise SpecError("two states: not the lecture's RNN", where)
+        roles = _parameter_roles(model.parameters, where, model.name)
+        activation, vectors = _identify(graph, roles, where, model.name)
+    except SpecError:  # an LSTM, a GRU, any other cell: its own symbols and network
+        from symbptt.verify.cell_names import cell_names
+
+        return cell_names(graph, extra, where)
     names = _names(model.name, activation, vectors, {_split_key(key): role for key, role in roles.items()}, extra)
     absent = tuple(role for role in ("b", "c") if role not in roles.values())
     return dataclasses.replace(names, absent=absent)
@@ -279,7 +293,8 @@ class _Rewriter:
         if step is None:
             return None
         key = (base.name, base.accent)
-        if not base.accent and (base.name in LECTURE_PARAMETERS or key in self.names.parameters):
+        if not base.accent and key not in self.names.vectors and (base.name in LECTURE_PARAMETERS
+                                                                   or key in self.names.parameters):
             raise MeaningError(f"{base.name}^{{(t)}}, the copy of a parameter at one step, is checked only "
                                "as the variable of a derivative of that step's quantities")  # fmt: skip
         if key not in self.names.vectors and key != ("L", ""):
@@ -345,6 +360,8 @@ class _Rewriter:
             return dataclasses.replace(node, name="T")
         if node.name in ("e", "L", "J", "delta"):
             return node  # Euler's number; the loss; J and δ are the lecture's, of any model of its form
+        if (node.name, "") in self.names.vectors and (node.name, "") not in self.names.parameters:
+            return dataclasses.replace(node, name=self._vector(node.name, ""))  # a free scalar without its step
         if node.name in LECTURE_PARAMETERS or (node.name, "") in self.names.parameters:
             role = self._parameter(node.name, "")
             return dataclasses.replace(node, name=role) if role else node
@@ -363,7 +380,9 @@ class _Rewriter:
                 return ast.Symbol(name=self.names.parameters[(node.base, sub)], span=node.span)
             if node.base in ("L", "J"):
                 return dataclasses.replace(node, indices=indices)
-            if node.base in LECTURE_PARAMETERS or (node.base, "") in self.names.parameters:
+            if (node.base, "") in self.names.vectors and (node.base, "") not in self.names.parameters:
+                pass  # the LSTM's c_t: a vector of the model, not the lecture's bias c
+            elif node.base in LECTURE_PARAMETERS or (node.base, "") in self.names.parameters:
                 role = self._parameter(node.base, "")  # an entry: W_{qr}
                 return dataclasses.replace(node, base=role, indices=indices) if role else node
         role = self._vector(node.base, node.accent)

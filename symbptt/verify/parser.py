@@ -533,7 +533,8 @@ class _AstBuilder(Transformer_NonRecursive):
         """1_{i = ℓ_t} or [i = ℓ_t]: 1 when the two sides are equal, the Kronecker delta δ_{i,ℓ_t}."""
         (token,) = children
         text = str(token)
-        inside = text[text.index("{", text.index("_")) + 1 : -1] if text.startswith("\\") else text[1:-1]
+        bracket = re.fullmatch(r"(?:\\[A-Za-z]+\s*)?\[(.*?)(?:\\[A-Za-z]+\s*)?\]", text, re.S)  # [ … ], \left[ … \right]
+        inside = bracket.group(1) if bracket else text[text.index("{", text.index("_")) + 1 : -1]
         left_text, right_text = (part.strip() for part in inside.split("=", 1))
         return ast.KroneckerDelta(self._indicator_side(left_text, token), self._indicator_side(right_text, token),
                                   span=self._span(meta))  # fmt: skip

@@ -41,6 +41,7 @@ class Settings:
     max_points: int = 720
     seed: int = 0
     zero_parameters: tuple = ()  # parameters the model does not have: 0 in every network
+    network: object = None  # builds the network of a spec's cell (.cell_network); None: the lecture's
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,8 @@ def search(meaning: Meaning, Ts: list[int], settings: Settings, activation: str,
                 budget_end = found.points + per_T
                 seed = settings.seed * 100_003 + size_number * 1009 + draw * 101 + T
                 rng = np.random.default_rng(seed)
-                network = Network(sizes, T, seed, activation, s0_zero, settings.zero_parameters)
+                build = settings.network or Network
+                network = build(sizes, T, seed, activation, s0_zero, settings.zero_parameters)
                 valid = 0
                 for steps in _step_candidates(step_names, T, rng):
                     if valid >= settings.assignments_per_T or found.points >= budget_end:
@@ -181,7 +183,8 @@ def search(meaning: Meaning, Ts: list[int], settings: Settings, activation: str,
                             continue
                         env = ev.Env(network, all_bindings, deadline, names_cache)
                         point = Point(sizes, T, tuple(zip(step_names, steps, strict=True)),
-                                      tuple(zip(entry_names, combination, strict=True)), seed, activation, s0_zero,
+                                      tuple(zip(entry_names, combination, strict=True)), seed,
+                                      getattr(network, "kind", activation), s0_zero,
                                       settings.seed)  # fmt: skip
                         with np.errstate(all="ignore"):
                             try:

@@ -31,6 +31,11 @@ plain ∂ of an entry by W_{qr}  read like ∂⁺ at the numerator's latest step
                                ∂s_{kp}/∂W_{qr}); ∂/∂W_{qr}(Σ_i W_{pi} s_{k-1,i}) alone is
                                ambiguous (is s_{k−1} held?): undecided.
 ∂X_t / ∂s_k, t < k             exists and is 0 (an earlier quantity by a later state); t = k: I.
+two states (an LSTM's h, c)    (``--model``, .cell_names) the state of step k is the pair (h_k, c_k):
+                               ∂c_t/∂c_k, ∂h_t/∂c_k … for t > k hold the other state of step k
+                               (a block of the state Jacobian: ∂c_t/∂c_{t-1} = diag(f_t)); ∂h_k/∂c_k
+                               and ∂L/∂c_k (the adjoint) follow c_k into h_k; ∂⁺ holds both states
+                               of an earlier step; δ_k is undecided (write ∇_{h_k} L).
 ∂L/∂L_t, ∂L_t/∂L_t             1.
 scalar · I, −I, (1+λ) I        a matrix (λ times the identity); ``W + 2`` adds 2 to every entry,
                                ``W + 2I`` only to the diagonal.
@@ -96,6 +101,7 @@ class Meaning:
     conflicts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     conditions: tuple[tuple[ir.Lin, str, ir.Lin], ...] = ()  # the range written after the claim
+    symbols: ir.SymbolTable = ir.LECTURE  # the model whose names the sides use
 
 
 # ---------------------------------------------------------------- index expressions
@@ -182,9 +188,9 @@ class _Mapper:
             return ir.IndexValue(ir.Lin.name(name), span=span)
         if name == "e":
             return ir.Apply("exp", 0, ir.Const(Fraction(1)), span=span)
-        if name in ir.PARAMETERS or name == "L":
+        if name in ir.table().parameters or name == "L":
             return ir.Quantity(name, span=span)
-        if name in ("s", "a", "x", "o", "y"):
+        if name in ir.table().vectors:
             note = f"{name} without a time step is read as a free scalar, not the model's {name}_k"
             if note not in self.notes:
                 self.notes.append(note)
@@ -205,7 +211,8 @@ class _Mapper:
         if node.accent:
             return self._free(f"{node.accent} {base}", indices, span)
         count = len(indices)
-        if base in ir.VECTORS:
+        symbols = ir.table()
+        if base in symbols.vectors:
             if count not in (1, 2):
                 raise MeaningError(
                     f"{base} takes a step and at most one entry ({base}_k or {base}_{{kp}}), "
@@ -218,11 +225,14 @@ class _Mapper:
                 raise MeaningError("L takes one index, the step (L_t); L alone is the whole loss", _where(node))
             return ir.Quantity("L", _step(indices[0], node), span=span)
         if base == "J":
+            if not symbols.lecture:
+                raise MeaningError(f"J_k is the lecture's Jacobian ∂s_k/∂s_{{k-1}}; for {symbols.model} write the "
+                                   "derivative itself (∂h_t/∂h_{t-1})", _where(node))  # fmt: skip
             if count != 1:
                 raise MeaningError("J takes one index, the step: J_k = ∂s_k/∂s_{k-1}", _where(node))
             return ir.Quantity("J", _step(indices[0], node), span=span)
-        if base in ir.PARAMETERS:
-            wanted = len(ir.PARAMETER_SIZE[base])
+        if base in symbols.parameters:
+            wanted = len(symbols.parameter_size[base])
             if count != wanted:
                 example = f"{base}_{{qr}}" if wanted == 2 else f"{base}_q"
                 if wanted == 2 and count == 1 and isinstance(indices[0], ir.Lin) and indices[0].const >= 10:
@@ -241,6 +251,11 @@ class _Mapper:
         return ir.Kron(_index(node.first), _index(node.second), span=node.span)
 
     def _ErrorVector(self, node: ast.ErrorVector) -> ir.Node:
+        symbols = ir.table()
+        if not symbols.lecture and len(symbols.states) != 1:
+            raise MeaningError(f"δ_k is ambiguous for {symbols.model}, whose states are "
+                               f"{', '.join(symbols.show(s) for s in symbols.states)}: write ∇_{{h_k}} L or "
+                               "∂L/∂c_k", _where(node))  # fmt: skip
         return ir.Quantity("delta", _step(_index(node.step), node), span=node.span)
 
     def _size(self, size: ast.IndexExpr | None, what: str) -> str | None:
@@ -320,7 +335,7 @@ class _Mapper:
 
     def _derivative(self, numerator_node, denominator_node, explicit: bool, node) -> ir.Node:
         numerator = self.map(numerator_node)
-        denominator = self.map(denominator_node)
+        denominator = _entry_as_quantity(self.map(denominator_node))
         if any(isinstance(item, ir.Deriv) for item in ir.walk(numerator)):
             raise MeaningError("a derivative inside a derivative is not checked", _where(node))
         if isinstance(denominator, ir.Quantity) and denominator.name == "L" and denominator.step is not None:
@@ -341,7 +356,7 @@ class _Mapper:
                 _where(denominator_node),
             )
         if isinstance(denominator, ir.Free) or (
-            isinstance(denominator, ir.Quantity) and denominator.name in ir.PARAMETERS + ir.VECTORS
+            isinstance(denominator, ir.Quantity) and denominator.name in ir.table().parameters + ir.table().vectors
         ):
             return ir.Deriv(numerator, denominator, _mode(numerator, denominator, explicit),
                             explicit, span=node.span)  # fmt: skip
@@ -357,7 +372,9 @@ class _Mapper:
         if not isinstance(derivative, ir.Deriv):
             return derivative  # ∇_{L_t} L = 1
         by = derivative.denominator
-        column = isinstance(by, ir.Quantity) and not by.entry and (by.name in ir.VECTORS or by.name in ("b", "c"))
+        symbols = ir.table()
+        column = isinstance(by, ir.Quantity) and not by.entry and (
+            by.name in symbols.vectors or len(symbols.parameter_size.get(by.name, ())) == 1)
         return ir.Transpose(derivative, span=node.span) if column else derivative
 
     def _Entry(self, node: ast.Entry) -> ir.Node:
@@ -392,6 +409,20 @@ class _Mapper:
         return first
 
 
+def _entry_as_quantity(node: ir.Node) -> ir.Node:
+    """(W_f)_{qr} by which a derivative is taken: the entry qr of the parameter W_f, as W_{qr} is
+    of W (a parameter written with its own subscript takes its entry in brackets)."""
+    if not (isinstance(node, ir.Entry) and isinstance(node.operand, ir.Quantity) and not node.operand.entry):
+        return node
+    quantity = node.operand
+    symbols = ir.table()
+    if quantity.step is None and len(symbols.parameter_size.get(quantity.name, ())) == len(node.indices):
+        return ir.Quantity(quantity.name, None, node.indices, span=node.span)
+    if quantity.step is not None and quantity.name in symbols.vectors and len(node.indices) == 1:
+        return ir.Quantity(quantity.name, quantity.step, node.indices, span=node.span)
+    return node
+
+
 def _is_d(node: ast.Node) -> bool:
     return isinstance(node, ast.Symbol) and node.name == "d" and not node.accent
 
@@ -423,7 +454,7 @@ def _mode(numerator: ir.Node, denominator: ir.Node, explicit: bool) -> str:
     quantities = [item for item in ir.walk(numerator) if isinstance(item, ir.Quantity)]
     if any(q.name == "L" for q in quantities):
         return "total"
-    if isinstance(denominator, ir.Quantity) and denominator.name in ir.PARAMETERS:
+    if isinstance(denominator, ir.Quantity) and denominator.name in ir.table().parameters:
         element_level = bool(denominator.entry) or any(q.entry for q in quantities)
         if element_level:
             return "local"
@@ -478,7 +509,7 @@ class _Roles:
         if isinstance(node, ir.Quantity):
             if node.step is not None:
                 self.record_index(node.step, STEP, scope)
-            sizes = ir.PARAMETER_SIZE.get(node.name) or (ir.VECTOR_SIZE.get(node.name),)
+            sizes = ir.table().parameter_size.get(node.name) or (ir.table().vector_size.get(node.name),)
             for position, index in enumerate(node.entry):
                 self.record_index(index, ("entry", sizes[position]), scope)
             return
@@ -614,7 +645,7 @@ def _entry_sizes_of(var: str, node: ir.Node) -> set[str]:
         if isinstance(item, ir.Sum | ir.Prod) and item.var == var:
             continue
         if isinstance(item, ir.Quantity):
-            slots = ir.PARAMETER_SIZE.get(item.name) or (ir.VECTOR_SIZE.get(item.name),)
+            slots = ir.table().parameter_size.get(item.name) or (ir.table().vector_size.get(item.name),)
             for position, index in enumerate(item.entry):
                 if isinstance(index, ir.Lin) and var in index.names and slots[position]:
                     sizes.add(slots[position])
@@ -651,6 +682,11 @@ def _error_vector_entries(node: ir.Node, roles: _Roles, scope: dict[str, int], n
             isinstance(first, ir.Lin) and isinstance(second, ir.Lin) and first.names and second.names
             and all(is_step(name) for name in first.names) and not any(is_step(name) for name in second.names)
         ):  # fmt: skip
+            symbols = ir.table()
+            if not symbols.lecture and len(symbols.states) != 1:
+                raise MeaningError(f"\\delta_{{{first},{second}}}: the error vector δ_k is ambiguous for "
+                                   f"{symbols.model}, whose states are {', '.join(symbols.states)}: write "
+                                   "[\\nabla_{h_k} L]_q or \\frac{\\partial L}{\\partial c_{kq}}", _where(node))  # fmt: skip
             note = f"\\delta_{{{first},{second}}} is read as entry {second} of the error vector \\delta_{{{first}}}"
             if note not in notes:
                 notes.append(note)
@@ -716,6 +752,12 @@ def meaning(lhs: ast.Node, rhs: ast.Node, conditions: tuple[ast.Condition, ...] 
     for side in sides:
         for item in ir.walk(side):
             if isinstance(item, ir.Free) and any(index.names & steps for index in item.indices if isinstance(index, ir.Lin)):
+                symbols = ir.table()
+                if not symbols.lecture:
+                    known = ", ".join(symbols.show(name) for name in symbols.vectors if name in symbols.shown)
+                    raise MeaningError(f"{free_latex(item.name)} is not a vector of {symbols.model} ({known}) and "
+                                       "is indexed by a time step: it is not checked as a free variable",
+                                       _where(item))  # fmt: skip
                 raise MeaningError(
                     f"{free_latex(item.name)} is not one of the lecture's symbols (s, a, x, o, y, e, W, U, V, b, c, "
                     f"L, J, \\delta) and is indexed by a time step: it is not checked as a free variable "
@@ -728,7 +770,7 @@ def meaning(lhs: ast.Node, rhs: ast.Node, conditions: tuple[ast.Condition, ...] 
             raise MeaningError(f"the condition after the claim names {', '.join(sorted(unknown))}, "
                                "which the claim does not use as an index")  # fmt: skip
         read_conditions.append((left, condition.operator, right))
-    return Meaning(sides[0], sides[1], frozenset(steps), entries, conflicts, notes, tuple(read_conditions))
+    return Meaning(sides[0], sides[1], frozenset(steps), entries, conflicts, notes, tuple(read_conditions), ir.table())
 
 
 def _letter_T(node: ir.Node) -> ir.Node:

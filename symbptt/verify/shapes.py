@@ -152,10 +152,11 @@ def matmul(left: Shape, right: Shape, node: ir.Node) -> Shape:
 def quantity_shape(node: ir.Quantity) -> Shape:
     if node.entry:
         return SCALAR
-    if node.name in ir.VECTOR_SIZE:
-        return Shape((ir.VECTOR_SIZE[node.name], 1))
-    if node.name in ir.PARAMETER_SIZE:
-        dims = ir.PARAMETER_SIZE[node.name]
+    symbols = ir.table()
+    if node.name in symbols.vector_size:
+        return Shape((symbols.vector_size[node.name], 1))
+    if node.name in symbols.parameter_size:
+        dims = symbols.parameter_size[node.name]
         return Shape(dims if len(dims) == 2 else (dims[0], 1))
     if node.name == "J":
         return Shape(("d", "d"))

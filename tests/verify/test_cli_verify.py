@@ -64,7 +64,6 @@ def test_options(capsys):
         (["--claim", "a = a", "--T", "0"], "--T: must be a whole number"),
         (["--claim", "a = a", "--T", "1e3"], "--T: must be a whole number"),
         (["--claim", "a = a", "--time-limit", "-1"], "--time-limit"),
-        (["--claim", "a = a", "--model", "lstm"], "only a model of the lecture's form"),
         (["--claim", "a = a", "--model", "goodfelow-rnn"], "did you mean 'goodfellow-rnn'"),
         (["no-such-file.tex"], "no such file"),
     ],
