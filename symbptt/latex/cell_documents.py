@@ -48,6 +48,7 @@ class CellLecture:
     date: str = ""
     settings: dict | None = None
     shapes: bool = True  # the shape under each factor of the BPTT sums
+    detail: str = "concise"  # concise: the lecture's story (cell_story) | full: every derivation
 
     @property
     def graph(self):
@@ -86,6 +87,24 @@ def _settings(item, lecture: CellLecture) -> dict:
 def _chain(item, lecture: CellLecture, layout: Layout, groups=None):
     built = chain(item, replace(layout, settings=_settings(item, lecture)), groups)
     return replace(built, rows=tuple(_fit(built.rows, layout)))
+
+
+def lecture_chain(item, lecture: CellLecture, layout: Layout):
+    """A derivation laid out for ``layout``: broken at the ``+`` of a sum, too wide rows scaled."""
+    return _chain(item, lecture, layout, _groups(item, lecture))
+
+
+def fit_lines(lines: list[str], layout: Layout) -> list[str]:
+    """``left &= body`` lines of an align*, a body too wide for the line scaled to it."""
+    budget = layout.width * SAFETY
+    out = []
+    for line in lines:
+        left, _, body = line.partition("&=")
+        width = math_width(body) + math_width(left) + 1.5
+        if width > budget:
+            body = rf" \scalebox{{{max((budget - math_width(left)) / math_width(body), 0.3):.2f}}}{{$\displaystyle {body}$}}"
+        out.append(f"{left}&={body}")
+    return out
 
 
 def _groups(item, lecture: CellLecture):
@@ -160,6 +179,11 @@ def quantities_table(lecture: CellLecture) -> str:
     body = "\n".join(rf"${separator.join(names)}$ & ${shape}$ & {what} \\" for (what, shape), names in grouped.items())
     return "\n".join([r"\begin{tabular}{lll}", r"\toprule", r"quantities & shape & role \\", r"\midrule", body,
                       r"\bottomrule", r"\end{tabular}"])  # fmt: skip
+
+
+def shape_latex(view, shape) -> str:
+    """A shape as LaTeX: ``d\\times n``, a vector ``d\\times 1``."""
+    return _shape(view, shape)
 
 
 def _shape(view, shape) -> str:
@@ -275,7 +299,86 @@ def _preamble() -> str:
 # --- documents ---------------------------------------------------------------------------------
 
 
+STORY_NOTES_LAYOUT = Layout(width=41.0, rule_size=r"\small", rule_scale=0.92)  # a4, 11 pt, 2.5 cm margins
+STORY_SLIDES_LAYOUT = Layout(width=36.0, rule_size=r"\small", rule_scale=0.92)  # 16:9 Beamer, 11 pt
+
+
+def _story_notes(lecture: CellLecture) -> str:
+    """The concise notes: the lecture's story, a section per part, a subsection per page."""
+    from symbptt.latex.cell_story import CellStory
+    from symbptt.latex.diagrams import TIKZ_STYLES_NOTES
+    from symbptt.latex.documents import CAPTION_MACROS
+    from symbptt.latex.story import Mode
+
+    out = [
+        _header(lecture, "Lecture notes"),
+        r"\documentclass[11pt,a4paper]{article}",
+        r"\usepackage[margin=2.5cm]{geometry}",
+        _preamble(),
+        r"\allowdisplaybreaks",
+        r"\renewcommand{\labelitemi}{$\bullet$}",
+        r"\setlength{\parindent}{0pt}\setlength{\parskip}{0.6ex plus 0.2ex}",
+        CAPTION_MACROS,
+        TIKZ_STYLES_NOTES,
+        _title_block(lecture),
+        r"\begin{document}",
+        r"\maketitle",
+    ]
+    section = None
+    for page in CellStory(lecture, Mode(slides=False, layout=STORY_NOTES_LAYOUT)).pages():
+        if page.section != section:
+            section = page.section
+            out += ["", rf"\section{{{_math_names(section, lecture)}}}"]
+        out += ["", rf"\subsection{{{page.title}}}", *(piece for piece in page.body if piece)]
+    out += ["", r"\end{document}", ""]
+    return "\n".join(out)
+
+
+def _story_slides(lecture: CellLecture) -> str:
+    """The concise deck: the lecture's story, a frame per page."""
+    from symbptt.latex.cell_story import CellStory
+    from symbptt.latex.diagrams import TIKZ_STYLES_SLIDES
+    from symbptt.latex.story import Mode
+
+    out = [
+        _header(lecture, "Beamer slides"),
+        r"\documentclass[11pt,aspectratio=169]{beamer}",
+        r"\usefonttheme[onlymath]{serif}",
+        r"\setbeamertemplate{navigation symbols}{}",
+        r"\setbeamertemplate{footline}[frame number]",
+        r"\setbeamertemplate{itemize items}[circle]",
+        _preamble(),
+        TIKZ_STYLES_SLIDES,
+        r"\setlength{\jot}{2pt}  % rows of a chain a little closer: a six-step chain fits one frame",
+        _title_block(lecture),
+        r"\begin{document}",
+        r"\begin{frame}", r"\titlepage", r"\end{frame}",
+    ]  # fmt: skip
+    for page in CellStory(lecture, Mode(slides=True, layout=STORY_SLIDES_LAYOUT)).pages():
+        out.append(_frame(page.title, [piece for piece in page.body if piece]))
+    out += [r"\end{document}", ""]
+    return "\n".join(out)
+
+
+def _math_names(section: str, lecture: CellLecture) -> str:
+    """A section named after a parameter (``The gradient by U_f``) with the name as mathematics."""
+    prefix = "The gradient by "
+    if section.startswith(prefix):
+        return rf"{prefix}${to_latex(lecture.derived.view.parameter(section[len(prefix):]))}$"
+    return section
+
+
 def notes(lecture: CellLecture) -> str:
+    """Lecture notes: the lecture's story (concise) or every derivation, a section per parameter (full)."""
+    return _story_notes(lecture) if lecture.detail == "concise" else full_notes(lecture)
+
+
+def slides(lecture: CellLecture) -> str:
+    """Beamer slides: the lecture's story (concise) or every derivation, a frame each (full)."""
+    return _story_slides(lecture) if lecture.detail == "concise" else full_slides(lecture)
+
+
+def full_notes(lecture: CellLecture) -> str:
     view = lecture.derived.view
     diagram = cell_diagram(view, 15.0)
     out = [
@@ -329,7 +432,7 @@ def _slide_frames(item, lecture: CellLecture) -> list[str]:
     return out
 
 
-def slides(lecture: CellLecture) -> str:
+def full_slides(lecture: CellLecture) -> str:
     view = lecture.derived.view
     diagram = cell_diagram(view, 13.0)
     out = [
