@@ -176,8 +176,13 @@ class CellStory:
     def step_picture(self) -> Page:
         from symbptt.latex.cell_diagram import cell_diagram
 
-        diagram = cell_diagram(self.view, 13.5 if self.mode.slides else 15.0)
-        return Page("The cell", "One step, drawn from the equations", (self.mode.figure(diagram.tikz, diagram.caption),))
+        if not self.mode.slides:
+            diagram = cell_diagram(self.view, 15.0)
+            return Page("The cell", "One step, drawn from the equations", (self.mode.figure(diagram.tikz, diagram.caption),))
+        diagram = cell_diagram(self.view, 12.5, row_cm=1.08)
+        caption = (r"Each equation's parameters in its box; dashed: what the step is given; thick: the states' paths "
+                   r"from step to step.")  # fmt: skip
+        return Page("The cell", "One step, drawn from the equations", (r"\vspace*{-2ex}", self.mode.figure(diagram.tikz, caption)))
 
     def shapes(self) -> Page:
         from symbptt.latex.cell_documents import quantities_table
