@@ -96,11 +96,26 @@ class CellStory:
         if keep is not None:
             count = len({row.step for row in rows})
             wanted = sorted({number % count for number in keep})
+            lhs = rows[0].left
             rows = [replace(row, step=wanted.index(row.step)) for row in rows if row.step in wanted]
+            rows[0] = replace(rows[0], left=lhs)
             if last_rule is not None:
                 last = max(row.step for row in rows)
                 rows = [replace(row, rule=last_rule) if row.step == last and row.relation else row for row in rows]
         return render(rows, rule_size, overlays=self.mode.slides and stepwise, first_overlay=first_overlay)
+
+    def chain_frames(self, name: str, merge: bool = False, budget: float = 18.5) -> list[str]:
+        """On slides, the chain in as many frames as its height needs (a recap of the last line
+        opens each later one); in notes, one piece."""
+        from symbptt.latex.chains import Chain, split_frames
+
+        if not self.mode.slides:
+            return [self.chain(name, merge=merge)]
+        rows, rule_size = self.chain_rows(name)
+        if merge:
+            rows = merge_activation_steps(rows)
+        frames = split_frames(Chain(rows[0].left, tuple(rows), rule_size), budget)
+        return [render(list(frame), rule_size, overlays=True) for frame in frames]
 
     def shown_steps(self, name: str, keep: tuple[int, ...] | None = None, merge: bool = False) -> int:
         rows, _ = self.chain_rows(name)
@@ -179,10 +194,10 @@ class CellStory:
         if not self.mode.slides:
             diagram = cell_diagram(self.view, 15.0)
             return Page("The cell", "One step, drawn from the equations", (self.mode.figure(diagram.tikz, diagram.caption),))
-        diagram = cell_diagram(self.view, 12.5, row_cm=1.08)
+        diagram = cell_diagram(self.view, 12.5, row_cm=1.2)
         caption = (r"Each equation's parameters in its box; dashed: what the step is given; thick: the states' paths "
                    r"from step to step.")  # fmt: skip
-        return Page("The cell", "One step, drawn from the equations", (r"\vspace*{-2ex}", self.mode.figure(diagram.tikz, caption)))
+        return Page("The cell", "One step, drawn from the equations", (self.mode.figure(diagram.tikz, caption),))
 
     def shapes(self) -> Page:
         from symbptt.latex.cell_documents import quantities_table
@@ -345,13 +360,18 @@ class CellStory:
                      rf"element, entry $p$ of ${self.state(state)}$ by entry $(q, r)$ of ${theta}$." if number == 0 else
                      rf"The same for ${self.state(state)}$, one step further along the picture:")  # fmt: skip
             # On a slide the first element's chain is the frame (its title says what it is): six steps fit.
-            body = [first if not (self.mode.slides and number == 0) else r"\vspace*{-1.2\baselineskip}",
-                    self.chain(element, keep=keep, last_rule=last_rule, merge=True)]
-            if number == len(elements) - 1:
-                body.append(self.mode.remark(self.shown_steps(element, keep, merge=True) + 1, self.sparsity(name, len(elements))))
+            lead = first if not (self.mode.slides and number == 0) else r"\vspace*{-1.2\baselineskip}"
+            pieces = ([self.chain(element, keep=keep, last_rule=last_rule, merge=True)] if keep is not None else
+                      self.chain_frames(element, merge=True))  # fmt: skip
             what = "The only factor we do not know, one element" if number == 0 else "One element"
-            pages.append(Page(section, rf"{what}: $\partial^{{+}} {_entry(self.state(state))}/\partial "
-                                       rf"{_parameter_entry(theta, 2)}$", tuple(body)))  # fmt: skip
+            title = rf"{what}: $\partial^{{+}} {_entry(self.state(state))}/\partial {_parameter_entry(theta, 2)}$"
+            for part, piece in enumerate(pieces):
+                body = [lead if part == 0 else r"\vspace*{-1.2\baselineskip}", piece]
+                if number == len(elements) - 1 and part == len(pieces) - 1:
+                    after = self.shown_steps(element, keep, merge=True) + 1 if len(pieces) == 1 else 2
+                    body.append(self.mode.remark(after, self.sparsity(name, len(elements))))
+                suffix = "" if len(pieces) == 1 else rf" \quad{{\normalsize ({part + 1}/{len(pieces)})}}"
+                pages.append(Page(section, title + suffix, tuple(body)))
             shown.append(state)
         collapse = f"collapse_{name}"
         if collapse in self.by_name:
@@ -476,19 +496,15 @@ class CellStory:
         from symbptt.cell.bptt import adjoint_rules
 
         rules = adjoint_rules(self.view)
-        recurrences = []
+        body = [r"A forward pass stores every vector of every step; a backward pass computes, for $k = T, \dots, 1$:"]
+        lasts = []
         for name in [item.name for item in self.derived.shared if item.name.startswith("delta_")]:
-            item = self.by_name[name]
             state = name[len("delta_"):]
-            recurrences.append(rf"{self.p(item.lhs)} &= {self.p(item.result)}")
-            recurrences.append(rf"{self.p(self.view_delta_last(state))} &= {self.p(rules[state][0])}")
-        from symbptt.latex.cell_documents import fit_lines
-
-        backward = Page("Summary", "Summary: the backward pass", (
-            r"A forward pass stores every vector of every step; a backward pass computes, for $k = T, \dots, 1$:",
-            math(" \\\\\n".join(fit_lines(recurrences, self.mode.layout)), "align*"),
-            *(() if not self.groups else (r"then, at each step, the error at each gate's argument (as above).",)),
-        ))  # fmt: skip
+            body.append(self.chain(name, keep=(-1,), last_rule="", stepwise=False))
+            lasts.append(rf"${self.p(self.view_delta_last(state))} = {self.p(rules[state][0])}$")
+        body.append(rf"starting from {' and '.join(lasts)}" + (r"; then, at each step, the error at each gate's argument "
+                                                                r"(as above)." if self.groups else "."))
+        backward = Page("Summary", "Summary: the backward pass", tuple(body))
         outputs = []
         for name in self.derived.by_parameter:
             if not self._recurrent(name):
@@ -499,7 +515,12 @@ class CellStory:
             body += [r"\begin{center}", self.gradient_table(), r"\end{center}"]
         if outputs:
             body.append(math(r",\qquad ".join(outputs)))
-        return [backward, Page("Summary", "Summary: every gradient", tuple(body))]
+        gradients = Page("Summary", "Summary: every gradient", tuple(body))
+        if self.mode.slides:
+            return [backward, gradients]
+        # In notes each summary is one block: a page break inside it would strand its last line.
+        return [replace(page, body=(r"\par\noindent\begin{minipage}{\linewidth}", r"\setlength{\parskip}{0.6ex}",
+                                    *page.body, r"\end{minipage}")) for page in (backward, gradients)]  # fmt: skip
 
 
 ACTIVATION_STEP = re.compile(r"^(.*= *\\(?:sigma|tanh|operatorname\{relu\}|exp)\(.*\))\\text\{, entry by entry\}$")
