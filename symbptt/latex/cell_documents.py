@@ -488,7 +488,11 @@ _MARKDOWN_SPECIALS = set("\\`*_[]#|$<>&")
 
 
 def _markdown_text(text: str) -> str:
-    """Words shown literally by Markdown renderers, on one line."""
+    """Words shown literally by Markdown renderers, on one line; s_{k−1} as s_(k−1): a heading
+    shows braces as they are."""
+    import re
+
+    text = re.sub(r"([_^])\{([^{}]*)\}", r"\1(\2)", text)
     return "".join("\\" + char if char in _MARKDOWN_SPECIALS else char for char in " ".join(text.split()))
 
 
@@ -505,17 +509,32 @@ def markdown(lecture: CellLecture) -> str:
     if named:
         names = ",\\quad ".join(f"{left} = {right}" for left, right in named)
         out += ["The derivations name the argument of each activation after its equation:", "", f"$$\n{names}\n$$", ""]
+    from symbptt.display import as_text
+
     sections = [("Local derivatives", lecture.derived.shared)]
     view = lecture.derived.view
-    sections += [(f"The gradient by ${to_latex(view.parameter(name))}$", items)
-                 for name, items in lecture.derived.by_parameter.items()]  # fmt: skip
+    # Headings in plain words (U\_f, not $U_{f}$): a renderer shows braces in a heading literally.
+    by_parameter = lecture.derived.by_parameter
+    if lecture.detail == "concise":  # one parameter in full, the others by their vectorised gradient
+        from symbptt.latex.cell_story import worked_parameter
+
+        worked = worked_parameter(lecture.derived)
+        sections += [(f"The gradient by {_markdown_text(as_text(view.parameter(worked)))}", by_parameter[worked])] if worked else []
+        others = [items[-1] for name, items in by_parameter.items() if name != worked]
+        if others:
+            sections.append(("The other parameters, vectorised", others))
+    else:
+        sections += [(f"The gradient by {_markdown_text(as_text(view.parameter(name)))}", items)
+                     for name, items in by_parameter.items()]  # fmt: skip
     for heading, items in sections:
         out += [f"## {heading}", ""]
         for item in items:
             built = chain(item, replace(MARKDOWN_LAYOUT, settings=_settings(item, lecture)), _groups(item, lecture))
             out += [f"### {_markdown_text(item.title)}", "",
                     "$$\n" + render(built.rows, environment="aligned", plain_rules=True) + "\n$$", ""]  # fmt: skip
-    return "\n".join(out)
+    from symbptt.latex.cell_story import tidy
+
+    return tidy("\n".join(out))
 
 
 BUILDERS = {"notes": notes, "slides": slides, "snippet": snippet}
@@ -526,7 +545,9 @@ def build(style: str, lecture: CellLecture) -> str:
         builder = BUILDERS[style]
     except KeyError:
         raise SymbpttError(f"unknown style {style!r} (choose from {', '.join(STYLES)})", "style") from None
-    return builder(lecture)
+    from symbptt.latex.cell_story import tidy
+
+    return tidy(builder(lecture))  # a^{f}_{k}, not {a^{f}}_{k}, wherever no ᵀ follows
 
 
 def standalone(snippet_source: str) -> str:

@@ -34,11 +34,12 @@ DERIVATIVE_BY_VALUE = {
     "relu": (r"\operatorname{relu}'(a) = [a > 0]", "[{v} > 0]", "[{v} > 0]"),
     "exp": (r"\exp'(a) = \exp(a)", "{v}", "{v}"),
 }
-BRACED_SUPERSCRIPT = re.compile(r"(?<![\^_])\{((?:\\[A-Za-z]+\{[^{}]*\})|\\?[A-Za-z]+)\^\{((?:[^{}]|\{[^{}]*\})*)\}\}_\{([^{}]*)\}(?![\^'])")
+BRACED_SUPERSCRIPT = re.compile(r"(?<![\^_A-Za-z])\{((?:\\[A-Za-z]+\{[^{}]*\})|\\?[A-Za-z]+)\^\{(?!\\top\})((?:[^{}]|\{[^{}]*\})*)\}\}_\{([^{}]*)\}(?![\^'])")
 
 
 def tidy(latex: str) -> str:
-    """``{a^{f}}_{k}`` (braced by the printer so that a ᵀ can follow) as ``a^{f}_{k}`` where none does."""
+    """``{a^{f}}_{k}`` (braced by the printer so that a ᵀ can follow) as ``a^{f}_{k}`` where none does;
+    not a macro's argument (``\\underbrace{U^{\\top}}_{d}``) nor a transpose."""
     return BRACED_SUPERSCRIPT.sub(r"\1^{\2}_{\3}", latex)
 
 
@@ -164,6 +165,8 @@ class CellStory:
         if self.groups:
             out.append(self.gate_errors())
             out.append(self.others())
+        elif any(self._recurrent(name) and name != self.worked for name in self.derived.by_parameter):
+            out.append(self.others_vectorised())
         output = [name for name in self.derived.by_parameter if not self._recurrent(name)]
         if output:
             out.append(self.output_parameters(output))
@@ -472,6 +475,19 @@ class CellStory:
         return Page("The other parameters", r"The others: the same with $x_k$, with $1$, per gate", (
             lead, r"\begin{center}", self.gradient_table(), r"\end{center}",
             r"A bias's gradient is a row (numerator layout): a gradient step uses its transpose.",
+        ))  # fmt: skip
+
+    def others_vectorised(self) -> Page:
+        """The other parameters' vectorised gradients, when they are not all a column times a row."""
+        from symbptt.latex.cell_documents import fit_lines
+
+        lines = []
+        for name, items in self.derived.by_parameter.items():
+            if name != self.worked and self._recurrent(name):
+                lines.append(rf"\frac{{\partial L}}{{\partial {self.theta(name)}}} &= {self.p(items[-1].result)}")
+        return Page("The other parameters", "The others: the same steps", (
+            r"Every step above holds for the other parameters, with their own local derivatives:",
+            math(" \\\\[0.6ex]\n".join(fit_lines(lines, self.mode.layout)), "align*"),
         ))  # fmt: skip
 
     def output_parameters(self, names: list[str]) -> Page:
