@@ -13,7 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from symbptt.build import CHECK_SEED, CHECK_TRIALS, ClaimResult, ClaimsTime, SpecResult, _worse, write_documents
+from symbptt.build import (
+    CHECK_SEED,
+    CHECK_TRIALS,
+    ClaimResult,
+    ClaimsTime,
+    SpecResult,
+    _worse,
+    write_documents,
+)
 from symbptt.files import write_atomic
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from symbptt.latex.chains import Layout, Row, render
+from symbptt.latex.chains import Row, render
 from symbptt.latex.measure import row_height
 from symbptt.latex.printer import to_latex
 from symbptt.latex.story import Mode, Page
