@@ -266,7 +266,10 @@ class CellStory:
                   not item.name.startswith("jacobian_entry")]  # fmt: skip
         short = [name for name in blocks if len(_paths_of(self.by_name[name])) <= 1]
         long = [name for name in blocks if name not in short]
-        structure = self.chain("jacobian", stepwise=False)
+        # The blocks' names at display size: a text-style fraction in a matrix is too small to read.
+        structure = re.sub(r"\\begin\{pmatrix\}.*?\\end\{pmatrix\}",
+                           lambda found: found.group(0).replace(r"\frac", r"\dfrac"),
+                           self.chain("jacobian", stepwise=False), flags=re.DOTALL)  # fmt: skip
         first = Page("What we already know", rf"The block Jacobian $\partial {self.stack}_k/\partial {self.stack}_{{k-1}}$", (
             rf"The states stacked, ${self.stack}_k = ({', '.join(self.state(s) for s in self.graph.states)})$: one block "
             r"per pair of states, each a sum over the paths between them in the picture of one step:",
