@@ -468,7 +468,8 @@ class CellStory:
                 cells.append(rf"$\partial L/\partial {self.theta(member)} = \sum_{{k}} {tidy(value)}$")
             cells += [""] * (widest - len(cells))
             lines.append(" & ".join(cells) + r" \\")
-        return "\n".join([r"{\renewcommand{\arraystretch}{2.4}\setlength{\tabcolsep}{4pt}",
+        separation = "5pt" if self.mode.slides else "9pt"  # the notes' line is wider
+        return "\n".join([rf"{{\renewcommand{{\arraystretch}}{{2.4}}\setlength{{\tabcolsep}}{{{separation}}}",
                           r"\begin{tabular}{" + "l" * widest + "}", *lines, r"\end{tabular}}"])  # fmt: skip
 
     def others(self) -> Page:
