@@ -157,8 +157,10 @@ class CellStory:
     # --- the pages ------------------------------------------------------------------
 
     def pages(self) -> list[Page]:
-        out = [self.cell(), self.step_picture(), self.shapes(), self.notation(), self.activations(),
-               self.loss_by_state(), *self.jacobian()]  # fmt: skip
+        out = [self.cell(), self.step_picture(), self.shapes(), self.notation()]
+        if any(node.op in DERIVATIVE_BY_VALUE for node in self.graph.nodes):  # a linear cell has none
+            out.append(self.activations())
+        out += [self.loss_by_state(), *self.jacobian()]
         out += self.adjoint()
         if self.worked is not None:
             out += self.worked_parameter()
@@ -279,9 +281,8 @@ class CellStory:
         pages = [first]
         if long:
             pages.append(Page("What we already know", "The blocks through the gates", (
-                r"Every gate reads $h_{k-1}$: one term per gate, $\operatorname{diag}(\cdot)$ of the local derivatives "
-                r"along its path times the gate's matrix:" if "h" in self.graph.states else
-                r"One term per path, the local derivatives along it times the matrix at its start:",
+                r"One term per path from the state at $k-1$: $\operatorname{diag}(\cdot)$ of the local derivatives along "
+                r"it times the matrix at its start (for a gate, the gate's matrix):",
                 *(self.chain(name, stepwise=False) for name in long),
             )))  # fmt: skip
         return pages
@@ -391,7 +392,7 @@ class CellStory:
         group = next((group for group in self.groups if any(member == name for member, _ in group.members)), None)
         remark = ""
         if group is not None and group.symbol:
-            remark = self.mode.remark(self.steps(vectorised) + 1, rf"The column is the error at the gate's argument, "
+            remark = self.mode.remark(self.steps(vectorised) + 1, rf"The column is the error at the activation's argument, "
                                                                     rf"${group.symbol} = {self.p(group.column)}$.")  # fmt: skip
         pages.append(Page(section, rf"$\partial L/\partial {theta}$, vectorised", (
             r"Exchange the sums over $t$ and $k$; no tensor is ever stored:",
@@ -450,9 +451,9 @@ class CellStory:
     def gate_errors(self) -> Page:
         named = [group for group in self.groups if group.symbol]
         lines = [rf"{group.symbol} &= {self.p(group.column)}" for group in named]
-        return Page("The other parameters", "The error at each gate's argument", (
+        return Page("The other parameters", "The error at each activation's argument", (
             r"Every vectorised gradient is a column times a row. The column is the back-propagated error carried to the "
-            r"argument of one gate, $\nabla_{a_k} L$; the parameters of one gate share it:",
+            r"argument of one activation, $\nabla_{a_k} L$; the parameters inside that argument share it:",
             math(" \\\\\n".join(lines), "align*") if lines else "",
         ))  # fmt: skip
 
@@ -463,7 +464,7 @@ class CellStory:
         for group in self.groups:
             cells = []
             for member, row in group.members:
-                column = group.symbol or self.p(group.column)
+                column = group.symbol or rf"\bigl({self.p(group.column)}\bigr)"
                 value = rf"{column}\, {self.p(row)}" if row is not None else rf"({column})^{{\top}}"
                 cells.append(rf"$\partial L/\partial {self.theta(member)} = \sum_{{k}} {tidy(value)}$")
             cells += [""] * (widest - len(cells))
@@ -473,9 +474,13 @@ class CellStory:
                           r"\begin{tabular}{" + "l" * widest + "}", *lines, r"\end{tabular}}"])  # fmt: skip
 
     def others(self) -> Page:
-        worked = self.theta(self.worked) if self.worked else ""
-        lead = (rf"Every step for ${worked}$ holds for the others: where ${worked}$ meets $h_{{k-1,r}}$, a $W$ meets "
-                r"$x_{kr}$ and a bias $1$; per gate, its own error:") if worked else ""
+        lead = ""
+        worked_row = next((row for group in self.groups for member, row in group.members if member == self.worked), None)
+        if worked_row is not None:
+            worked, x = self.theta(self.worked), self.p(self.view.term(self.graph.input_node, k))
+            lead = (rf"Every step for ${worked}$ holds for the others: where ${worked}$ meets "
+                    rf"${self.p(worked_row.arg)}$, a parameter that multiplies ${x}$ meets ${x}$ and a bias meets $1$; "
+                    r"each gate has its own error:")  # fmt: skip
         return Page("The other parameters", r"The others: the same with $x_k$, with $1$, per gate", (
             lead, r"\begin{center}", self.gradient_table(), r"\end{center}",
             r"A bias's gradient is a row (numerator layout): a gradient step uses its transpose.",
@@ -522,7 +527,7 @@ class CellStory:
             state = name[len("delta_"):]
             body.append(self.chain(name, keep=(-1,), last_rule="", stepwise=False))
             lasts.append(rf"${self.p(self.view_delta_last(state))} = {self.p(rules[state][0])}$")
-        body.append(rf"starting from {' and '.join(lasts)}" + (r"; then, at each step, the error at each gate's argument "
+        body.append(rf"starting from {' and '.join(lasts)}" + (r"; then, at each step, the error at each activation's argument "
                                                                 r"(as above)." if self.groups else "."))
         backward = Page("Summary", "Summary: the backward pass", tuple(body))
         outputs = []
@@ -606,6 +611,28 @@ def worked_parameter(derived) -> str | None:
     return recurrent[0] if recurrent else None
 
 
+def _summand_of(graph, name: str, key) -> bool:
+    """Whether parameter ``name`` enters the node ``key`` (``("node", i)``) as a summand — θ v or θ
+    itself inside a sum — so that the column of its gradient is the error ∇L at that node."""
+    if not (isinstance(key, tuple) and key[0] == "node"):
+        return False
+    target = key[1]
+    parameter = graph.parameter_nodes[name]
+    consumers: dict[int, list[int]] = {}
+    for node in graph.nodes:
+        for argument in node.args:
+            consumers.setdefault(argument, []).append(node.index)
+    start = [node.index for node in graph.nodes if node.op == "matvec" and node.args and node.args[0] == parameter]
+    frontier = start or [parameter]
+    while frontier:
+        current = frontier.pop()
+        if current == target:
+            return True
+        frontier += [user for user in consumers.get(current, []) if graph.nodes[user].op in ("add", "sub")
+                     or user == target]  # fmt: skip
+    return False
+
+
 def error_groups(derived) -> list[ErrorGroup]:
     """The recurrent parameters grouped by the column of their vectorised gradient, in order."""
     from symbptt.cell.bptt import CellBPTT
@@ -631,7 +658,7 @@ def error_groups(derived) -> list[ErrorGroup]:
         else:
             symbol = ""
             last = column.factors[-1] if isinstance(column, Hadamard) else column
-            if isinstance(last, DerivativeOf) and getattr(last.arg, "latex", "").startswith("a^"):
+            if isinstance(last, DerivativeOf) and _summand_of(derived.view.graph, name, getattr(last.arg, "key", None)):
                 symbol = rf"\boldsymbol{{\delta}}^{{{last.arg.latex}}}_{{k}}"
             groups.append(ErrorGroup(column, symbol, ((name, row),)))
     return groups

@@ -79,7 +79,7 @@ def test_lstm_slides_tell_the_lecture_in_its_order(lstm):
              r"$\partial L_t$ by each state", "The block Jacobian", "The recurrence of the back-propagated error, derived",
              r"The formula: $\partial L/\partial U_{f}$", "What shape is each factor?",
              r"The only factor we do not know, one element: $\partial^{+} c_{kp}/\partial (U_{f})_{qr}$",
-             "The tensor collapses", r"$\partial L/\partial U_{f}$, vectorised", "The error at each gate's argument",
+             "The tensor collapses", r"$\partial L/\partial U_{f}$, vectorised", "The error at each activation's argument",
              r"The others: the same with $x_k$, with $1$, per gate", "Summary: the backward pass",
              "Summary: every gradient"]  # fmt: skip
     positions = [next(number for number, title in enumerate(titles) if title.startswith(wanted)) for wanted in order]
