@@ -362,7 +362,8 @@ class CellStory:
             through = self.through_shown(element, shown)
             if through is not None:  # the steps after it repeat the page of that state
                 keep = (0, 1, -1)
-                last_rule = rf"\text{{the page before, for }} {_entry(self.state(through))}"
+                where = "the page before" if self.mode.slides else "as above"
+                last_rule = rf"\text{{{where}, for }} {_entry(self.state(through))}"
             first = (rf"The only factor we do not know is $\partial^{{+}} {stack}_k/\partial {theta}$: as always, look at one "
                      rf"element, entry $p$ of ${self.state(state)}$ by entry $(q, r)$ of ${theta}$." if number == 0 else
                      rf"The same for ${self.state(state)}$, one step further along the picture:")  # fmt: skip
@@ -376,17 +377,24 @@ class CellStory:
                 body = [lead if part == 0 else r"\vspace*{-1.2\baselineskip}", piece]
                 if number == len(elements) - 1 and part == len(pieces) - 1:
                     after = self.shown_steps(element, keep, merge=True) + 1 if len(pieces) == 1 else 2
-                    body.append(self.mode.remark(after, self.sparsity(name, len(elements))))
+                    words = (self.sparsity(name, len(elements)) if all(_has_delta(self.by_name[item].result)
+                                                                       for item in elements) else
+                             rf"No Kronecker delta $\delta_{{pq}}$ here: ${theta}$ reaches every entry $p$ through a "
+                             r"matrix product, so the tensor is not sparse in $p$.")  # fmt: skip
+                    body.append(self.mode.remark(after, words))
                 suffix = "" if len(pieces) == 1 else rf" \quad{{\normalsize ({part + 1}/{len(pieces)})}}"
                 pages.append(Page(section, title + suffix, tuple(body)))
             shown.append(state)
         collapse = f"collapse_{name}"
+        sparse = all(_has_delta(self.by_name[element].result) for element in elements)
         if collapse in self.by_name:
-            pages.append(Page(section, "The tensor collapses", (
+            pages.append(Page(section, "The tensor collapses" if sparse else "The row times the tensor", (
                 rf"The row $(\partial L_t/\partial {stack}_t)(\partial {stack}_t/\partial {stack}_k)$ times the tensor "
-                r"sums over its first index $p$, state by state; the Kronecker delta keeps only $p = q$:",
+                r"sums over its first index $p$" + (r", state by state; the Kronecker delta keeps only $p = q$:" if sparse
+                                                    else r"; with no Kronecker delta, the sum over $p$ stays:"),
                 self.chain(collapse, keep=(0, -1), last_rule=r"\text{the explicit tensor (above); only } p = q "
-                                                                      r"\text{ survives}"),
+                                                                      r"\text{ survives}") if sparse else
+                self.chain(collapse),
             )))  # fmt: skip
         vectorised = f"vectorised_{name}"
         group = next((group for group in self.groups if any(member == name for member, _ in group.members)), None)
@@ -581,6 +589,13 @@ def merge_activation_steps(rows: list[Row]) -> list[Row]:
 def _entry(state_latex: str) -> str:
     """``c_{k}`` → ``c_{kp}``: entry p of a state at step k."""
     return state_latex[:-1] + "p}" if state_latex.endswith("}") else state_latex + "p"
+
+
+def _has_delta(result) -> bool:
+    """Whether every term of an element formula carries a Kronecker delta (the sparse tensor)."""
+    import sympy as sp
+
+    return all(term.has(sp.KroneckerDelta) for term in sp.Add.make_args(sp.expand(result)))
 
 
 def _parameter_entry(theta: str, indices: int) -> str:

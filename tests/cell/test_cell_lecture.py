@@ -236,3 +236,11 @@ def test_build_verifies_a_cells_claims_and_fails_on_one_not_as_expected(tmp_path
     table = summary([result], tmp_path)
     assert "2/3" in table and "claim 'tanh' with the wrong sign, claimed correct' is wrong" in table
     assert "FAILED: claimed" in table
+
+
+def test_a_dense_tensor_is_not_called_sparse():
+    """The GRU's W_r reaches h_k through U (r_k ⊙ h_{k-1}): no δ_pq, the sum over p stays."""
+    graph = graph_from_spec("gru")
+    slides = build("slides", CellLecture(derive_cell(graph, ("W_r",), 2), title="GRU", detail="concise"))
+    assert "No Kronecker delta" in slides and "The row times the tensor" in slides
+    assert r"only } p = q" not in slides and "Non-zero only when" not in slides
