@@ -390,7 +390,8 @@ class CellStory:
         if collapse in self.by_name:
             pages.append(Page(section, "The tensor collapses" if sparse else "The row times the tensor", (
                 rf"The row $(\partial L_t/\partial {stack}_t)(\partial {stack}_t/\partial {stack}_k)$ times the tensor "
-                r"sums over its first index $p$" + (r", state by state; the Kronecker delta keeps only $p = q$:" if sparse
+                r"sums over its first index $p$" + ("" if self.view.single else ", state by state") +
+                (r"; the Kronecker delta keeps only $p = q$:" if sparse
                                                     else r"; with no Kronecker delta, the sum over $p$ stays:"),
                 self.chain(collapse, keep=(0, -1), last_rule=r"\text{the explicit tensor (above); only } p = q "
                                                                       r"\text{ survives}") if sparse else
