@@ -69,7 +69,7 @@ def build_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str], None
     if spec.cell is not None:  # a cell given by its equations
         from symbptt.build_cell import build_cell_spec
 
-        return build_cell_spec(spec, out, pdf, progress)
+        return build_cell_spec(spec, out, pdf, progress, claims_time)
     from symbptt.lecture import derivations_for
     from symbptt.model import RNN
 

@@ -4,7 +4,8 @@ The same stages as for the lecture's RNN (:mod:`symbptt.build`), read from the s
 graph: every derivation of the cell (``derive``), notes, slides and snippet (.tex, and
 .pdf when TeX is there), the exported module per backend, and the check of every
 exported module against the forward evaluator (central differences, and torch
-autograd where torch is installed). A cell has no claims to verify.
+autograd where torch is installed). The spec's claims (the lecture's hand steps, in the
+cell's names) are verified as the lecture RNN's are, by :func:`symbptt.build.verify_claim`.
 """
 
 from __future__ import annotations
@@ -12,11 +13,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from symbptt.build import CHECK_SEED, CHECK_TRIALS, SpecResult, _worse, write_documents
+from symbptt.build import (
+    CHECK_SEED,
+    CHECK_TRIALS,
+    ClaimResult,
+    ClaimsTime,
+    SpecResult,
+    _worse,
+    write_documents,
+)
 from symbptt.files import write_atomic
 
 
-def build_cell_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str], None]) -> SpecResult:
+def build_cell_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str], None],
+                    claims_time: ClaimsTime | None = None) -> SpecResult:
     from symbptt.cell.derive import derive_cell
     from symbptt.cell.graph import build_graph
 
@@ -26,6 +36,7 @@ def build_cell_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str],
     derived = derive_cell(graph, tuple(name for name in spec.parameters if name in graph.parameter_nodes),
                           int(spec.dimensions.get("T", 3)))  # fmt: skip
     result.steps = sum(len(item.steps) for item in derived.all())
+    result.claims = verify_claims(spec, progress, claims_time)
     _write_documents(spec, derived, out, pdf, progress, result)
     for backend in spec.export:
         progress(f"exporting {backend}")
@@ -33,10 +44,32 @@ def build_cell_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str],
     return result
 
 
+def verify_claims(spec, progress: Callable[[str], None], claims_time: ClaimsTime | None = None) -> list[ClaimResult]:
+    """Each claim's verdict, while ``claims_time`` lasts; later ones are reported as not reached."""
+    import time
+
+    from symbptt.build import verify_claim
+
+    results = []
+    for number, claim in enumerate(spec.claims, start=1):
+        left = None if claims_time is None else claims_time.left()
+        if left is not None and left < 0.5:
+            results.append(ClaimResult(claim.name, claim.expect, "undecided",
+                                       f"not reached: the {claims_time.seconds:g} s for the claims of this build "
+                                       "were spent"))  # fmt: skip
+            continue
+        progress(f"verifying claim {number} of {len(spec.claims)}")
+        started = time.monotonic()
+        results.append(verify_claim(claim, spec, left))
+        if claims_time is not None:
+            claims_time.used += time.monotonic() - started
+    return results
+
+
 def _write_documents(spec, derived, out: Path, pdf, progress, result: SpecResult) -> None:
     from symbptt.latex.cell_documents import CellLecture, build, markdown, standalone
 
-    lecture = CellLecture(derived=derived, title=spec.title, author=spec.author, date=spec.date)
+    lecture = CellLecture(derived=derived, title=spec.title, author=spec.author, date=spec.date, detail=spec.detail)
     write_documents(spec.styles, out, pdf, progress, result, lambda style: build(style, lecture), standalone,
                     lambda: markdown(lecture))  # fmt: skip
 

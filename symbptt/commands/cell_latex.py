@@ -23,7 +23,8 @@ def run_cell(args) -> str:
         raise DimensionError(f"{T} steps are too many to write out term by term (at most {MAX_EXPANDED_T})", "--T")
     derived = derive_cell(graph, parameters_of(args.wrt, spec, graph), T)
     lecture = CellLecture(derived=derived, title=spec.title, author=spec.author, date=spec.date,
-                          settings={"index_style": args.index_style})  # fmt: skip
+                          settings={"index_style": args.index_style},
+                          detail=getattr(args, "detail", None) or spec.detail)  # fmt: skip
     if args.format == "markdown":
         from symbptt.latex.cell_documents import markdown
 

@@ -48,6 +48,7 @@ class CellLecture:
     date: str = ""
     settings: dict | None = None
     shapes: bool = True  # the shape under each factor of the BPTT sums
+    detail: str = "concise"  # concise: the lecture's story (cell_story) | full: every derivation
 
     @property
     def graph(self):
@@ -86,6 +87,24 @@ def _settings(item, lecture: CellLecture) -> dict:
 def _chain(item, lecture: CellLecture, layout: Layout, groups=None):
     built = chain(item, replace(layout, settings=_settings(item, lecture)), groups)
     return replace(built, rows=tuple(_fit(built.rows, layout)))
+
+
+def lecture_chain(item, lecture: CellLecture, layout: Layout):
+    """A derivation laid out for ``layout``: broken at the ``+`` of a sum, too wide rows scaled."""
+    return _chain(item, lecture, layout, _groups(item, lecture))
+
+
+def fit_lines(lines: list[str], layout: Layout) -> list[str]:
+    """``left &= body`` lines of an align*, a body too wide for the line scaled to it."""
+    budget = layout.width * SAFETY
+    out = []
+    for line in lines:
+        left, _, body = line.partition("&=")
+        width = math_width(body) + math_width(left) + 1.5
+        if width > budget:
+            body = rf" \scalebox{{{max((budget - math_width(left)) / math_width(body), 0.3):.2f}}}{{$\displaystyle {body}$}}"
+        out.append(f"{left}&={body}")
+    return out
 
 
 def _groups(item, lecture: CellLecture):
@@ -160,6 +179,11 @@ def quantities_table(lecture: CellLecture) -> str:
     body = "\n".join(rf"${separator.join(names)}$ & ${shape}$ & {what} \\" for (what, shape), names in grouped.items())
     return "\n".join([r"\begin{tabular}{lll}", r"\toprule", r"quantities & shape & role \\", r"\midrule", body,
                       r"\bottomrule", r"\end{tabular}"])  # fmt: skip
+
+
+def shape_latex(view, shape) -> str:
+    """A shape as LaTeX: ``d\\times n``, a vector ``d\\times 1``."""
+    return _shape(view, shape)
 
 
 def _shape(view, shape) -> str:
@@ -275,7 +299,86 @@ def _preamble() -> str:
 # --- documents ---------------------------------------------------------------------------------
 
 
+STORY_NOTES_LAYOUT = Layout(width=41.0, rule_size=r"\small", rule_scale=0.92)  # a4, 11 pt, 2.5 cm margins
+STORY_SLIDES_LAYOUT = Layout(width=36.0, rule_size=r"\small", rule_scale=0.92)  # 16:9 Beamer, 11 pt
+
+
+def _story_notes(lecture: CellLecture) -> str:
+    """The concise notes: the lecture's story, a section per part, a subsection per page."""
+    from symbptt.latex.cell_story import CellStory
+    from symbptt.latex.diagrams import TIKZ_STYLES_NOTES
+    from symbptt.latex.documents import CAPTION_MACROS
+    from symbptt.latex.story import Mode
+
+    out = [
+        _header(lecture, "Lecture notes"),
+        r"\documentclass[11pt,a4paper]{article}",
+        r"\usepackage[margin=2.5cm]{geometry}",
+        _preamble(),
+        r"\allowdisplaybreaks",
+        r"\renewcommand{\labelitemi}{$\bullet$}",
+        r"\setlength{\parindent}{0pt}\setlength{\parskip}{0.6ex plus 0.2ex}",
+        CAPTION_MACROS,
+        TIKZ_STYLES_NOTES,
+        _title_block(lecture),
+        r"\begin{document}",
+        r"\maketitle",
+    ]
+    section = None
+    for page in CellStory(lecture, Mode(slides=False, layout=STORY_NOTES_LAYOUT)).pages():
+        if page.section != section:
+            section = page.section
+            out += ["", rf"\section{{{_math_names(section, lecture)}}}"]
+        out += ["", rf"\subsection{{{page.title}}}", *(piece for piece in page.body if piece)]
+    out += ["", r"\end{document}", ""]
+    return "\n".join(out)
+
+
+def _story_slides(lecture: CellLecture) -> str:
+    """The concise deck: the lecture's story, a frame per page."""
+    from symbptt.latex.cell_story import CellStory
+    from symbptt.latex.diagrams import TIKZ_STYLES_SLIDES
+    from symbptt.latex.story import Mode
+
+    out = [
+        _header(lecture, "Beamer slides"),
+        r"\documentclass[11pt,aspectratio=169]{beamer}",
+        r"\usefonttheme[onlymath]{serif}",
+        r"\setbeamertemplate{navigation symbols}{}",
+        r"\setbeamertemplate{footline}[frame number]",
+        r"\setbeamertemplate{itemize items}[circle]",
+        _preamble(),
+        TIKZ_STYLES_SLIDES,
+        r"\setlength{\jot}{2pt}  % rows of a chain a little closer: a six-step chain fits one frame",
+        _title_block(lecture),
+        r"\begin{document}",
+        r"\begin{frame}", r"\titlepage", r"\end{frame}",
+    ]  # fmt: skip
+    for page in CellStory(lecture, Mode(slides=True, layout=STORY_SLIDES_LAYOUT)).pages():
+        out.append(_frame(page.title, [piece for piece in page.body if piece]))
+    out += [r"\end{document}", ""]
+    return "\n".join(out)
+
+
+def _math_names(section: str, lecture: CellLecture) -> str:
+    """A section named after a parameter (``The gradient by U_f``) with the name as mathematics."""
+    prefix = "The gradient by "
+    if section.startswith(prefix):
+        return rf"{prefix}${to_latex(lecture.derived.view.parameter(section[len(prefix):]))}$"
+    return section
+
+
 def notes(lecture: CellLecture) -> str:
+    """Lecture notes: the lecture's story (concise) or every derivation, a section per parameter (full)."""
+    return _story_notes(lecture) if lecture.detail == "concise" else full_notes(lecture)
+
+
+def slides(lecture: CellLecture) -> str:
+    """Beamer slides: the lecture's story (concise) or every derivation, a frame each (full)."""
+    return _story_slides(lecture) if lecture.detail == "concise" else full_slides(lecture)
+
+
+def full_notes(lecture: CellLecture) -> str:
     view = lecture.derived.view
     diagram = cell_diagram(view, 15.0)
     out = [
@@ -329,7 +432,7 @@ def _slide_frames(item, lecture: CellLecture) -> list[str]:
     return out
 
 
-def slides(lecture: CellLecture) -> str:
+def full_slides(lecture: CellLecture) -> str:
     view = lecture.derived.view
     diagram = cell_diagram(view, 13.0)
     out = [
@@ -385,7 +488,11 @@ _MARKDOWN_SPECIALS = set("\\`*_[]#|$<>&")
 
 
 def _markdown_text(text: str) -> str:
-    """Words shown literally by Markdown renderers, on one line."""
+    """Words shown literally by Markdown renderers, on one line; s_{k−1} as s_(k−1): a heading
+    shows braces as they are."""
+    import re
+
+    text = re.sub(r"([_^])\{([^{}]*)\}", r"\1(\2)", text)
     return "".join("\\" + char if char in _MARKDOWN_SPECIALS else char for char in " ".join(text.split()))
 
 
@@ -402,17 +509,32 @@ def markdown(lecture: CellLecture) -> str:
     if named:
         names = ",\\quad ".join(f"{left} = {right}" for left, right in named)
         out += ["The derivations name the argument of each activation after its equation:", "", f"$$\n{names}\n$$", ""]
+    from symbptt.display import as_text
+
     sections = [("Local derivatives", lecture.derived.shared)]
     view = lecture.derived.view
-    sections += [(f"The gradient by ${to_latex(view.parameter(name))}$", items)
-                 for name, items in lecture.derived.by_parameter.items()]  # fmt: skip
+    # Headings in plain words (U\_f, not $U_{f}$): a renderer shows braces in a heading literally.
+    by_parameter = lecture.derived.by_parameter
+    if lecture.detail == "concise":  # one parameter in full, the others by their vectorised gradient
+        from symbptt.latex.cell_story import worked_parameter
+
+        worked = worked_parameter(lecture.derived)
+        sections += [(f"The gradient by {_markdown_text(as_text(view.parameter(worked)))}", by_parameter[worked])] if worked else []
+        others = [items[-1] for name, items in by_parameter.items() if name != worked]
+        if others:
+            sections.append(("The other parameters, vectorised", others))
+    else:
+        sections += [(f"The gradient by {_markdown_text(as_text(view.parameter(name)))}", items)
+                     for name, items in by_parameter.items()]  # fmt: skip
     for heading, items in sections:
         out += [f"## {heading}", ""]
         for item in items:
             built = chain(item, replace(MARKDOWN_LAYOUT, settings=_settings(item, lecture)), _groups(item, lecture))
             out += [f"### {_markdown_text(item.title)}", "",
                     "$$\n" + render(built.rows, environment="aligned", plain_rules=True) + "\n$$", ""]  # fmt: skip
-    return "\n".join(out)
+    from symbptt.latex.cell_story import tidy
+
+    return tidy("\n".join(out))
 
 
 BUILDERS = {"notes": notes, "slides": slides, "snippet": snippet}
@@ -423,7 +545,9 @@ def build(style: str, lecture: CellLecture) -> str:
         builder = BUILDERS[style]
     except KeyError:
         raise SymbpttError(f"unknown style {style!r} (choose from {', '.join(STYLES)})", "style") from None
-    return builder(lecture)
+    from symbptt.latex.cell_story import tidy
+
+    return tidy(builder(lecture))  # a^{f}_{k}, not {a^{f}}_{k}, wherever no ᵀ follows
 
 
 def standalone(snippet_source: str) -> str:

@@ -196,7 +196,7 @@ class LecturePrinter(LatexPrinter):
 
     def _term_Transpose(self, term):
         inner = self._print(term.arg)
-        if type(term.arg).__name__ in ("Add", "Product", "Hadamard", "Transpose"):
+        if type(term.arg).__name__ in ("Add", "Product", "Hadamard", "Transpose") or _infix_op(term.arg):
             inner = self.delimit(inner)
         return inner + r"^{\top}"
 
@@ -354,3 +354,12 @@ def _show(obj) -> str:
 
 
 display.register("latex", _show)
+
+
+def _infix_op(term) -> bool:
+    """A cell's operation written with an operator (r_k ⊙ h_{k−1}, 1 − z_k): a ᵀ needs it in parentheses."""
+    if type(term).__name__ != "OpTerm":
+        return False
+    from symbptt.cell.ops import OPS, PREC_APPLY
+
+    return term.op in OPS and OPS[term.op].precedence < PREC_APPLY

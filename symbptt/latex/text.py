@@ -123,7 +123,10 @@ class TextPrinter(StrPrinter):
 
     def _term_Transpose(self, term):
         inner = self._print(term.arg)
-        return (f"({inner})" if type(term.arg).__name__ in ("Add", "Product", "Hadamard") else inner) + "ᵀ"
+        from symbptt.latex.printer import _infix_op
+
+        wrap = type(term.arg).__name__ in ("Add", "Product", "Hadamard") or _infix_op(term.arg)
+        return (f"({inner})" if wrap else inner) + "ᵀ"
 
     def _wrap(self, term):
         text = self._print(term)
