@@ -159,7 +159,7 @@ def adjoint_derivations(view: CellView) -> list[Derivation]:
                 Step(definition, Rule(f"L reads {state_text} through L_k and through step k+1 (the other states held)",
                                       rf"\text{{$L$ reads }}{to_latex(view.state(state, k))}\text{{ through $L_k$ and step $k+1$}}")),
                 Step(rule, Rule("the op table's reverse rules (VJPs), one step of the graph",
-                                r"\text{the op table's reverse rules, one step of the graph}")),
+                                r"\text{the chain rule through one step's equations}")),
             ),
             notes=(f"At the last step: {_delta_text(view, state, 'T')} = {_text(last)} (nothing after T).",),
         ))  # fmt: skip
@@ -281,7 +281,7 @@ class CellBPTT:
                                                            f"{view.at(view.graph.output_node, t)}",
                                                            rf"{name_latex}\text{{ reaches }}L_t\text{{ only through the output}}")))  # fmt: skip
             steps.append(Step(self.output_part(t), Rule("the op table's reverse rules from L_t back to θ",
-                                                        r"\text{the op table's reverse rules}")))  # fmt: skip
+                                                        r"\text{the chain rule through the output's equations}")))  # fmt: skip
         steps = [Step(step.rhs, self._named(step.rule), step.relation) for step in steps]
         for step in steps:
             step.rhs.shape(self.dims())  # every form is shape-valid, or this raises
@@ -388,9 +388,9 @@ class CellBPTT:
                                            r"\text{exchange the sums; } \boldsymbol{\delta}_k = \textstyle\sum_{t\ge k} \big(\tfrac{\partial L_t}{\partial s_k}\big)^{\!\top}")))  # fmt: skip
         if self.recurrent:
             rule = Rule("∂⁺s_k/∂θ contracted with δ_k by the op table's reverse rules (VJPs)",
-                        r"\text{the op table's reverse rules, seeded with the }\boldsymbol{\delta}\text{'s}")
+                        r"\text{the chain rule through step } k\text{'s equations, from the }\boldsymbol{\delta}\text{'s}")
         else:
-            rule = Rule("the op table's reverse rules from L_t back to θ", r"\text{the op table's reverse rules}")
+            rule = Rule("the op table's reverse rules from L_t back to θ", r"\text{the chain rule through the output's equations}")
         steps.append(Step(self.vectorised(), rule))
         steps = [Step(step.rhs, self._named(step.rule), step.relation) for step in steps]
         notes = ()

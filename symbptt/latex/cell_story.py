@@ -270,7 +270,7 @@ class CellStory:
         long = [name for name in blocks if name not in short]
         # The blocks' names at display size: a text-style fraction in a matrix is too small to read.
         structure = re.sub(r"\\begin\{pmatrix\}.*?\\end\{pmatrix\}",
-                           lambda found: found.group(0).replace(r"\frac", r"\dfrac"),
+                           lambda found: found.group(0).replace(r"\frac", r"\dfrac").replace("\\\\", r"\\[14pt]"),
                            self.chain("jacobian", stepwise=False), flags=re.DOTALL)  # fmt: skip
         first = Page("What we already know", rf"The block Jacobian $\partial {self.stack}_k/\partial {self.stack}_{{k-1}}$", (
             rf"The states stacked, ${self.stack}_k = ({', '.join(self.state(s) for s in self.graph.states)})$: one block "
@@ -309,7 +309,7 @@ class CellStory:
         single = self.view.single
         what = (rf"${delta_k} = \nabla_{{{stack}_k}} L$, a column ($d\times 1$)" if single else
                 rf"${delta_k} = \nabla_{{{stack}_k}} L$, one block per state: " +
-                ", ".join(rf"${self.delta(s)} = \nabla_{{{self.state(s)}}} L$" for s in self.graph.states))  # fmt: skip
+                ", ".join(rf"${self.delta(s)} = \nabla_{{{self.state(s)}}} L$" for s in self.graph.states) + r", each with the other states of step $k$ held")  # fmt: skip
         pages = [Page("The back-propagated errors", "The recurrence of the back-propagated error, derived", (
             rf"The error at step $k$ collects every way ${stack}_k$ reaches the loss: {what}.",
             self.rows(rows),
