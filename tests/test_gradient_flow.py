@@ -128,3 +128,44 @@ def test_check_lstm_refuses_changed_equations(tmp_path):
     changed = _graph("lstm", (r"h_t = o_t \odot \tanh(c_t)", r"h_t = o_t \odot \sigma(c_t)"), tmp_path)
     with pytest.raises(SymbpttError, match="other states"):
         flow.check_lstm(changed)
+
+
+def test_gradient_flow_is_a_topic_for_equation_specs_only(tmp_path):
+    from symbptt.errors import SpecError
+    from symbptt.spec import load
+
+    path = tmp_path / "rnn-flow.toml"
+    path.write_text('model = "rnn"\ntopic = "gradient-flow"\n', encoding="utf-8")
+    with pytest.raises(SpecError, match="gradient-flow.*\\[model\\] table"):
+        load(path)
+
+
+def _unclaimed_spec(tmp_path, T: int = 4):
+    """The shipped spec at a small T and without its claims (their verification is another test's)."""
+    from symbptt.spec import load, shipped_specs
+
+    text = shipped_specs()["lstm-gradient-flow"].read_text(encoding="utf-8")
+    text = text[: text.index("[[claims]]")].replace("T = 12", f"T = {T}")
+    path = tmp_path / "flow.toml"
+    path.write_text(text, encoding="utf-8")
+    return load(path)
+
+
+def test_build_writes_every_document_without_tex(tmp_path):
+    from symbptt.build import build_spec
+
+    spec = _unclaimed_spec(tmp_path)
+    result = build_spec(spec, tmp_path / "out", False, lambda _: None)
+    assert result.ok and not result.claims
+    assert sorted(path.name for path in result.files) == ["notes.md", "notes.tex", "slides.tex", "snippet.tex"]
+    notes = (tmp_path / "out" / "notes.tex").read_text(encoding="utf-8")
+    assert "$T = 4$" in notes and r"\operatorname{diag}(f_{k})" in notes
+
+
+def test_build_refuses_too_short_a_sequence_before_writing(tmp_path):
+    from symbptt.build import build_spec
+
+    spec = _unclaimed_spec(tmp_path, T=2)
+    with pytest.raises(SymbpttError, match="T must be 3 or more"):
+        build_spec(spec, tmp_path / "out", False, lambda _: None)
+    assert not (tmp_path / "out").exists()

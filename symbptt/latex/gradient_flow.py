@@ -16,7 +16,7 @@ of the notes, as for the lecture's RNN.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from symbptt.cell.derive import equations_latex, preactivations_latex
 from symbptt.cell.jacobian import CellView, state_jacobian_derivations
@@ -32,6 +32,7 @@ NOTES_LAYOUT = Layout(width=41.0, rule_size=r"\small", rule_scale=0.92)  # a4, 1
 SLIDES_LAYOUT = Layout(width=36.0, rule_size=r"\small", rule_scale=0.92)  # 16:9 Beamer, 11 pt
 SNIPPET_LAYOUT = Layout(width=34.0, rule_size=r"\small", rule_scale=0.92)  # article, 10 pt
 MARKDOWN_LAYOUT = Layout(width=60.0)
+BLOCK_WIDTH = 0.7  # of the line, for the sums of the blocks of the Jacobian
 # The engine prints an activation's argument as {a^{f}}_{k}; set as a^{f}_{k} its indices stand together.
 _PREACTIVATION = re.compile(r"\{(a\^\{(?:[^{}]|\{[^{}]*\})*\})\}_")
 _BLOCK_NAMES = {("h", "h"): "A", ("h", "c"): "B", ("c", "h"): "C", ("c", "c"): "D"}
@@ -93,7 +94,10 @@ class FlowStory:
 
     def block(self, u: str, v: str, first_overlay: int = 1) -> str:
         """The engine's derivation of the block ∂u_k/∂v_{k−1}, as an align* with its justification."""
-        built = chain(self.blocks[f"jacobian_{u}_{v}"], self.mode.layout)
+        # A sum is set one term a line (a narrower line than the page's): its justification then fits beside
+        # the first term instead of standing on a line of its own between the terms.
+        layout = replace(self.mode.layout, width=self.mode.layout.width * BLOCK_WIDTH)
+        built = chain(self.blocks[f"jacobian_{u}_{v}"], layout)
         source = render(built.rows, built.rule_size, overlays=self.mode.slides, first_overlay=first_overlay)
         return tidy(source)
 
@@ -152,10 +156,10 @@ class FlowStory:
         ))  # fmt: skip
 
     def unrolled(self) -> Page:
-        caption = (r"The LSTM unrolled over three steps, one node per state and step, one arrow per non-zero block of "
-                   r"the Jacobian $\partial(h_j, c_j)/\partial(h_{j-1}, c_{j-1})$. Thick (blue): the cell-state block "
-                   r"$\partial c_j/\partial c_{j-1} = \operatorname{diag}(f_j)$. Thin (grey): the blocks through the "
-                   r"gates' arguments, which hold $U_i$, $U_f$, $U_o$, $U_c$ and $\sigma'$, $\tanh'$ (next pages).")
+        caption = (r"The LSTM unrolled over three steps: a node per state and step, an arrow per non-zero block of "
+                   r"the state Jacobian. Thick (blue): the cell-state block $\operatorname{diag}(f_j)$. Thin (grey): the "
+                   r"blocks through the gates' arguments, with $U_i$, $U_f$, $U_o$, $U_c$ and $\sigma'$, $\tanh'$ in "
+                   r"them (next pages).")
         return Page("The LSTM", "Two rows of states, four kinds of arrows", (
             self.mode.figure(unrolled_lstm(), caption),
         ))  # fmt: skip
@@ -219,9 +223,9 @@ class FlowStory:
              r"\frac{\partial c_{k+2}}{\partial c_{k+1}}\, \frac{\partial c_{k+1}}{\partial c_k} + "
              r"\frac{\partial c_{k+2}}{\partial h_{k+1}}\, \frac{\partial h_{k+1}}{\partial c_k}",
              r"\text{two paths: via } c_{k+1}\text{, via } h_{k+1}"),
-            ("", r"\operatorname{diag}(f_{k+2} \odot f_{k+1}) + \frac{\partial c_{k+2}}{\partial h_{k+1}}\, "
-                 r"\operatorname{diag}(o_{k+1} \odot \tanh'(c_{k+1}) \odot f_{k+1})",
-             r"\text{the blocks above}"),
+            ("", r"\operatorname{diag}(f_{k+2} \odot f_{k+1})", r"\text{the blocks above}"),
+            ("", r"+ \frac{\partial c_{k+2}}{\partial h_{k+1}}\, "
+                 r"\operatorname{diag}(o_{k+1} \odot \tanh'(c_{k+1}) \odot f_{k+1})", None),
         ]
         return Page("The constant error carousel", r"Two steps back, written out", (
             self._rows(rows),
@@ -257,8 +261,8 @@ class FlowStory:
 
     def plot(self) -> Page:
         slides = self.mode.slides
-        body, caption = flow_plot(self.lecture.measured, width=r"0.62\linewidth" if slides else r"0.85\linewidth",
-                                  height="5.0cm" if slides else "6.4cm")  # fmt: skip
+        body, caption = flow_plot(self.lecture.measured, width=r"0.8\linewidth" if slides else r"0.85\linewidth",
+                                  height="5.2cm" if slides else "6.4cm")  # fmt: skip
         if slides:  # the setup in full is in the notes; the frame keeps the plot readable
             caption = _short_caption(self.lecture.measured)
         return Page("Measured", r"Measured: $\lVert\partial L_T/\partial c_k\rVert$ against $\lVert\partial L_T/\partial s_k\rVert$", (
@@ -279,10 +283,11 @@ class FlowStory:
             rf"\item From $k = T - 1$ back to $k = 1$ ({T - 2} steps) the RNN's $\lVert\partial L_T/\partial s_k\rVert$ "
             rf"falls by a factor ${_scientific(rnn)}$, the LSTM's $\lVert\partial L_T/\partial c_k\rVert$ by "
             rf"${_scientific(lstm)}$.",
-            self.mode.uncover(2, rf"\item The forget gates average ${measured.forget_mean:.2f}$ here (their bias starts "
-                                 rf"at ${measured.setup.forget_bias:+g}$, $\sigma(1) \approx 0.73$): the carousel alone keeps "
-                                 rf"$\lVert\prod_{{j=2}}^{{T}} \operatorname{{diag}}(f_j)\rVert = {_scientific(product)}$ "
-                                 r"of the error over all the steps, not all of it."),
+            self.mode.uncover(2, rf"\item The forget gates average ${measured.forget_mean:.2f}$ here ($b_f$ got "
+                                 rf"${measured.setup.forget_bias:+g}$; $\sigma(1) \approx 0.73$), not $1$: the cell-state "
+                                 rf"path alone, $\lVert\prod_{{j=2}}^{{T}} \operatorname{{diag}}(f_j)\rVert_2 = "
+                                 rf"{_scientific(product)}$, keeps at most {_percent(product)} of any entry of the error "
+                                 rf"over the {T - 1} steps."),
             self.mode.uncover(3, r"\item These networks are untrained. Training can move $f_{jp}$ towards $1$ where "
                                  r"the task needs memory; the RNN has no gate to move, only $W$."),
             r"\end{itemize}",
@@ -299,25 +304,36 @@ class FlowStory:
             _math(" \\\\[1ex]\n".join(lines), "align*"),
             r"\begin{itemize}",
             r"\item The RNN's error passes through $W$ and $\sigma'$ at every step: it vanishes or explodes.",
-            r"\item The LSTM's cell state adds a path with one gate per entry and nothing else; the network learns to "
-            r"hold it open ($f \approx 1$) where it must remember.",
+            r"\item The LSTM's cell state adds a path with one gate per entry and nothing else; the network can learn "
+            r"to hold it open ($f \approx 1$) where it must remember.",
             r"\item The paths through $h$ ($R_{t,k}$) remain: the LSTM makes vanishing gradients rarer, "
             r"not impossible.",
             r"\end{itemize}",
         ))  # fmt: skip
 
     def _rows(self, rows) -> str:
+        """Hand-laid steps (left, body, justification), one per overlay; a justification None makes the
+        row a continuation of the step before (``\\quad + …``)."""
         from symbptt.latex.chains import Row
 
-        built = [Row(step=number, left=left, relation="=", body=body, rule=rule)
-                 for number, (left, body, rule) in enumerate(rows)]  # fmt: skip
+        built, step = [], -1
+        for left, body, rule in rows:
+            if rule is None:
+                built.append(Row(step=step, body=body))
+                continue
+            step += 1
+            built.append(Row(step=step, left=left, relation="=", body=body, rule=rule))
         return render(built, self.mode.layout.rule_size, overlays=self.mode.slides)
+
+
+def _percent(value: float) -> str:
+    return rf"{100 * value:.2g}\,\%" if value >= 0.01 else rf"${_scientific(100 * value)}$\,\%"
 
 
 def _short_caption(measured: GradientFlow) -> str:
     setup = measured.setup
     return (rf"Untrained networks, same inputs; $d = {setup.d}$, $n = {setup.n}$, $K = {setup.K}$, $T = {setup.T}$, "
-            rf"seed {setup.seed}; weights uniform in $(\pm 1/\sqrt{{d}})$, forget bias ${setup.forget_bias:+g}$; "
+            rf"seed {setup.seed}; weights uniform in $(-1/\sqrt{{d}}, 1/\sqrt{{d}})$, ${setup.forget_bias:+g}$ on $b_f$; "
             r"RNN with $\tanh$. The notes give the whole setup.")  # fmt: skip
 
 
@@ -329,7 +345,7 @@ def unrolled_lstm(steps: int = 3) -> str:
     label = ["k"] + [f"k+{number}" for number in range(1, steps + 1)]
     nodes = []
     for column, step in enumerate(label):
-        x = 3.6 * column
+        x = 3.3 * column
         nodes.append(rf"\node[state] (c{column}) at ({x:.1f}, 1.9) {{$c_{{{step}}}$}};")
         nodes.append(rf"\node[state] (h{column}) at ({x:.1f}, 0) {{$h_{{{step}}}$}};")
     arrows = []
