@@ -56,6 +56,7 @@ class GradientFlow:
     rnn: tuple[float, ...]  # ‖∂L_T/∂s_k‖
     forget_product: tuple[float, ...]  # ‖Π_{j=k+1}^{T} diag(f_j)‖_2 = max_p Π_j f_jp
     forget_mean: float  # the mean entry of f_1 … f_T
+    rnn_lambda: float  # ‖W‖_2 of the RNN: its bound is (γλ)^{T−k} with γ = 1 (tanh)
     setup: FlowSetup
 
 
@@ -185,6 +186,7 @@ def gradient_flow(d: int = 16, n: int = 8, K: int = 5, T: int = 12, seed: int = 
         rnn=tuple(float(np.linalg.norm(by_s[T - 1 - gap])) for gap in gaps),
         forget_product=tuple(products[T - 1 - gap] for gap in gaps),
         forget_mean=float(np.mean([step["f"] for step in lstm_forward(problem.lstm, problem.xs)])),
+        rnn_lambda=float(np.linalg.norm(problem.rnn["W"], ord=2)),
         setup=FlowSetup(d, n, K, T, seed, forget_bias),
     )
 

@@ -272,23 +272,22 @@ class FlowStory:
     def reading(self) -> Page:
         measured = self.lecture.measured
         T = measured.setup.T
-        last = len(measured.gaps) - 1
-        if last < 2:
-            raise SymbpttError(f"T = {T}: the gradient-flow lecture compares at least two steps back (T ≥ 3)", "T")
-        rnn = measured.rnn[1] / measured.rnn[last]
-        lstm = measured.lstm[1] / measured.lstm[last]
-        product = measured.forget_product[last]
+        rnn, lstm, product = _falls(measured)
         return Page("Measured", "What the plot shows", (
             r"\begin{itemize}\setlength{\itemsep}{1ex}",
             rf"\item From $k = T - 1$ back to $k = 1$ ({T - 2} steps) the RNN's $\lVert\partial L_T/\partial s_k\rVert$ "
             rf"falls by a factor ${_scientific(rnn)}$, the LSTM's $\lVert\partial L_T/\partial c_k\rVert$ by "
             rf"${_scientific(lstm)}$.",
-            self.mode.uncover(2, rf"\item The forget gates average ${measured.forget_mean:.2f}$ here ($b_f$ got "
+            self.mode.uncover(2, rf"\item The RNN's $W$ has $\lambda = \lVert W\rVert_2 = {measured.rnn_lambda:.2f}$, "
+                                 rf"and $\gamma = 1$ for $\tanh$: {_bound_words(measured.rnn_lambda, T - 2)}. "
+                                 r"The rest comes from $\tanh'(a_{jp}) < 1$ and from the singular values of $W$ "
+                                 r"below $\lambda$."),
+            self.mode.uncover(3, rf"\item The forget gates average ${measured.forget_mean:.2f}$ here ($b_f$ got "
                                  rf"${measured.setup.forget_bias:+g}$; $\sigma(1) \approx 0.73$), not $1$: the cell-state "
                                  rf"path alone, $\lVert\prod_{{j=2}}^{{T}} \operatorname{{diag}}(f_j)\rVert_2 = "
                                  rf"{_scientific(product)}$, keeps at most {_percent(product)} of any entry of the error "
                                  rf"over the {T - 1} steps."),
-            self.mode.uncover(3, r"\item These networks are untrained. Training can move $f_{jp}$ towards $1$ where "
+            self.mode.uncover(4, r"\item These networks are untrained. Training can move $f_{jp}$ towards $1$ where "
                                  r"the task needs memory; the RNN has no gate to move, only $W$."),
             r"\end{itemize}",
         ))  # fmt: skip
@@ -324,6 +323,24 @@ class FlowStory:
             step += 1
             built.append(Row(step=step, left=left, relation="=", body=body, rule=rule))
         return render(built, self.mode.layout.rule_size, overlays=self.mode.slides)
+
+
+def _falls(measured: GradientFlow) -> tuple[float, float, float]:
+    """How far each norm falls from k = T − 1 to k = 1 (the LSTM's is 0 at k = T), and the cell-state
+    path's ‖Π_{j=2}^{T} diag(f_j)‖."""
+    last = len(measured.gaps) - 1
+    if last < 2:
+        raise SymbpttError(f"T = {last + 1}: the gradient-flow lecture compares at least two steps back (T ≥ 3)", "T")
+    return (measured.rnn[1] / measured.rnn[last], measured.lstm[1] / measured.lstm[last],
+            measured.forget_product[last])  # fmt: skip
+
+
+def _bound_words(lam: float, steps: int) -> str:
+    """What the bound ‖∂s_t/∂s_k‖ ≤ (γλ)^{t−k} (γ = 1) says about the fall over ``steps`` steps."""
+    if lam < 1:
+        return (rf"the bound guarantees only a fall by a factor $(1/\lambda)^{{{steps}}} = {_scientific(lam ** -steps)}$ "
+                "over those steps")
+    return "the bound guarantees no fall at all"
 
 
 def _percent(value: float) -> str:
@@ -516,14 +533,15 @@ def markdown(lecture: FlowLecture) -> str:
     out = [f"# {_markdown_text(lecture.title)}", ""]
     if lecture.author:
         out += [_markdown_text(lecture.author), ""]
+    rnn, lstm, product = _falls(measured)
     out += [
         "## The RNN's product of Jacobians", "",
         "$$\n\\frac{\\partial s_t}{\\partial s_k} = \\prod_{j=k+1}^{t} \\operatorname{diag}(\\sigma'(a_j))\\, W, \\qquad "
         "\\Big\\lVert \\frac{\\partial s_t}{\\partial s_k} \\Big\\rVert \\le (\\gamma\\lambda)^{t-k}\n$$", "",
-        "with γ = max |σ'| and λ = ‖W‖₂: below 1 the product vanishes exponentially in t − k, above 1 it may explode.",
-        "",
+        "with $\\gamma = \\max|\\sigma'|$ and $\\lambda = \\lVert W\\rVert_2$: below 1 the product vanishes "
+        "exponentially in $t - k$, above 1 it may explode.", "",
         "## The LSTM", "", f"$$\n{equations}\n$$", "",
-        "## The block Jacobian of the state (h_k, c_k), derived from the equations", "",
+        "## The block Jacobian of the state $s_k = (h_k, c_k)$, derived from the equations", "",
         block(story.blocks["jacobian"]), "",
     ]  # fmt: skip
     for u, v in (("c", "c"), ("h", "c"), ("c", "h"), ("h", "h")):
@@ -531,20 +549,26 @@ def markdown(lecture: FlowLecture) -> str:
     out += [
         "## The cell-state path: the constant error carousel", "",
         "$$\n\\frac{\\partial c_t}{\\partial c_k} = \\prod_{j=k+1}^{t} \\operatorname{diag}(f_j) + R_{t,k}\n$$", "",
-        "where R_{t,k} sums the products of blocks along the paths that pass through some h_j, k < j < t.", "",
-        "No W and no σ' on the path that stays on the cell state: entry p of the error is multiplied by the forget "
-        "gates f_jp alone. The paths through h hold U_i, U_f, U_o, U_c and the activations' derivatives, as the RNN's "
-        "Jacobian does, and can vanish or explode.", "",
+        "where $R_{t,k}$ sums the products of blocks along the paths that pass through some $h_j$, $k < j < t$. "
+        "No $W$ and no $\\sigma'$ on the path that stays on the cell state: entry $p$ of the error is multiplied by "
+        "the forget gates $f_{jp}$ alone. The paths through $h$ hold $U_i$, $U_f$, $U_o$, $U_c$ and the activations' "
+        "derivatives, as the RNN's Jacobian does, and can vanish or explode.", "",
         "## Measured", "",
-        f"d = {setup.d}, n = {setup.n}, K = {setup.K}, T = {setup.T}, NumPy seed {setup.seed}; the same inputs for both "
-        "networks (entries N(0, 1)); every weight and bias uniform in (−1/√d, 1/√d), the forget-gate bias "
-        f"{setup.forget_bias:+g} on top; the RNN is s_t = tanh(U x_t + W s_(t−1) + b). Norms of the gradient of the "
-        "last step's loss L_T by the state at step k.", "",
-        "| T − k | LSTM ‖∂L_T/∂c_k‖ | RNN ‖∂L_T/∂s_k‖ | ‖Π diag(f_j)‖ |",
+        f"$d = {setup.d}$, $n = {setup.n}$, $K = {setup.K}$, $T = {setup.T}$, NumPy seed {setup.seed}; the same inputs "
+        "for both networks (entries $\\mathcal{N}(0, 1)$); every weight and bias uniform in "
+        f"$(-1/\\sqrt{{d}}, 1/\\sqrt{{d}})$, the forget-gate bias ${setup.forget_bias:+g}$ on top; the RNN is "
+        "$s_t = \\tanh(U x_t + W s_{t-1} + b)$. Norms of the gradient of the last step's loss $L_T$ by the state at "
+        "step $k$; for the LSTM $h_k$ is held, as in the block Jacobian, so it is $0$ at $k = T$.", "",
+        "| $T - k$ | LSTM $\\lVert\\partial L_T/\\partial c_k\\rVert$ | RNN $\\lVert\\partial L_T/\\partial s_k\\rVert$ "
+        "| $\\lVert\\prod_{j=k+1}^{T} \\operatorname{diag}(f_j)\\rVert_2$ |",
         "|---:|---:|---:|---:|",
-        *(f"| {gap} | {lstm:.3g} | {rnn:.3g} | {product:.3g} |" for gap, lstm, rnn, product in
+        *(f"| {gap} | {lstm_norm:.3g} | {rnn_norm:.3g} | {kept:.3g} |" for gap, lstm_norm, rnn_norm, kept in
           zip(measured.gaps, measured.lstm, measured.rnn, measured.forget_product, strict=True)),
         "",
+        f"From $k = T - 1$ back to $k = 1$ the RNN's norm falls by a factor {rnn:.3g}, the LSTM's by {lstm:.3g}. "
+        f"The forget gates average {measured.forget_mean:.2f} (not 1): the cell-state path alone keeps at most "
+        f"{100 * product:.2g} % of any entry of the error over the {setup.T - 1} steps. The RNN's $W$ has "
+        f"$\\lVert W\\rVert_2 = {measured.rnn_lambda:.2f}$.", "",
     ]  # fmt: skip
     return "\n".join(out)
 
