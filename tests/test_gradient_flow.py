@@ -169,3 +169,26 @@ def test_build_refuses_too_short_a_sequence_before_writing(tmp_path):
     with pytest.raises(SymbpttError, match="T must be 3 or more"):
         build_spec(spec, tmp_path / "out", False, lambda _: None)
     assert not (tmp_path / "out").exists()
+
+
+def _verifier_reads_cells() -> bool:
+    """Whether `verify --model` checks claims about a gated cell (the LSTM), as build then does."""
+    from symbptt.verify.model_names import from_spec
+
+    try:
+        from_spec("lstm")
+    except SymbpttError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _verifier_reads_cells(), reason="this verifier does not read LSTM claims yet")
+def test_the_lectures_claims_get_their_expected_verdicts():
+    from symbptt.build import verify_claim
+    from symbptt.spec import resolve
+
+    spec = resolve("lstm-gradient-flow")
+    assert {claim.expect for claim in spec.claims} == {"correct", "wrong"}
+    for claim in spec.claims:
+        result = verify_claim(claim, spec)
+        assert result.ok, (claim.name, result.verdict, result.detail)
