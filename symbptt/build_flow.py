@@ -27,26 +27,34 @@ def measured_sizes(dimensions: dict) -> dict:
     return {"d": sizes["d"], "n": sizes["n"], "K": sizes["k"], "T": int(dimensions.get("T", 3))}
 
 
-def build_flow_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str], None]) -> SpecResult:
+def flow_lecture(spec):
+    """The documents' content for ``spec``: its cell checked to be the measured LSTM, the norms measured
+    at its sizes. Raises before anything is written."""
     from symbptt.cell.graph import build_graph
-    from symbptt.cell.jacobian import CellView, state_jacobian_derivations
     from symbptt.gradient_flow import check_lstm, gradient_flow
-    from symbptt.latex.gradient_flow import FlowLecture, build, markdown, standalone
+    from symbptt.latex.gradient_flow import FlowLecture
 
-    result = SpecResult(spec.name)
     if int(spec.dimensions.get("T", 3)) < 3:
         raise SymbpttError("the gradient-flow lecture compares at least two steps back: T must be 3 or more", "T")
     graph = build_graph(spec.cell, spec.dimensions)
     check_lstm(graph)
+    measured = gradient_flow(**measured_sizes(spec.dimensions), seed=SEED)
+    return FlowLecture(graph=graph, measured=measured, title=spec.title, author=spec.author, date=spec.date)
+
+
+def build_flow_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str], None]) -> SpecResult:
+    from symbptt.cell.jacobian import CellView, state_jacobian_derivations
+    from symbptt.latex.gradient_flow import build, markdown, standalone
+
+    result = SpecResult(spec.name)
+    progress("measuring the gradient flow")
+    lecture = flow_lecture(spec)
     for number, claim in enumerate(spec.claims, start=1):
         progress(f"verifying claim {number} of {len(spec.claims)}")
         result.claims.append(_verified(claim, spec))
-    progress("measuring the gradient flow")
-    measured = gradient_flow(**measured_sizes(spec.dimensions), seed=SEED)
-    lecture = FlowLecture(graph=graph, measured=measured, title=spec.title, author=spec.author, date=spec.date)
     write_documents(spec.styles, out, pdf, progress, result, lambda style: build(style, lecture), standalone,
                     lambda: markdown(lecture))  # fmt: skip
-    result.steps = sum(len(item.steps) for item in state_jacobian_derivations(CellView(graph)))  # what it prints
+    result.steps = sum(len(item.steps) for item in state_jacobian_derivations(CellView(lecture.graph)))
     if spec.export:
         result.notes.append("the gradient-flow topic writes no code: export the cell from a topic = \"bptt\" spec "
                             "(lstm-bptt)")  # fmt: skip

@@ -192,3 +192,14 @@ def test_the_lectures_claims_get_their_expected_verdicts():
     for claim in spec.claims:
         result = verify_claim(claim, spec)
         assert result.ok, (claim.name, result.verdict, result.detail)
+
+
+def test_latex_writes_the_gradient_flow_lecture_and_refuses_options_it_would_ignore(tmp_path, capsys):
+    from symbptt.cli import main
+
+    target = tmp_path / "slides.tex"
+    assert main(["latex", "lstm-gradient-flow", "--style", "slides", "-o", str(target)]) == 0
+    slides = target.read_text(encoding="utf-8")
+    assert r"\documentclass[11pt,aspectratio=169]{beamer}" in slides and "semilogyaxis" in slides
+    assert main(["latex", "lstm-gradient-flow", "--T", "5"]) == 2
+    assert "error: --T: the gradient-flow lecture is written as its spec says" in capsys.readouterr().err

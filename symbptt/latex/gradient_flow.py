@@ -325,6 +325,11 @@ class FlowStory:
         return render(built, self.mode.layout.rule_size, overlays=self.mode.slides)
 
 
+def _plain(value: float) -> str:
+    """A factor for Markdown text: 1,750 or 10.8."""
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def _falls(measured: GradientFlow) -> tuple[float, float, float]:
     """How far each norm falls from k = T − 1 to k = 1 (the LSTM's is 0 at k = T), and the cell-state
     path's ‖Π_{j=2}^{T} diag(f_j)‖."""
@@ -565,7 +570,7 @@ def markdown(lecture: FlowLecture) -> str:
         *(f"| {gap} | {lstm_norm:.3g} | {rnn_norm:.3g} | {kept:.3g} |" for gap, lstm_norm, rnn_norm, kept in
           zip(measured.gaps, measured.lstm, measured.rnn, measured.forget_product, strict=True)),
         "",
-        f"From $k = T - 1$ back to $k = 1$ the RNN's norm falls by a factor {rnn:.3g}, the LSTM's by {lstm:.3g}. "
+        f"From $k = T - 1$ back to $k = 1$ the RNN's norm falls by a factor {_plain(rnn)}, the LSTM's by {_plain(lstm)}. "
         f"The forget gates average {measured.forget_mean:.2f} (not 1): the cell-state path alone keeps at most "
         f"{100 * product:.2g} % of any entry of the error over the {setup.T - 1} steps. The RNN's $W$ has "
         f"$\\lVert W\\rVert_2 = {measured.rnn_lambda:.2f}$.", "",
