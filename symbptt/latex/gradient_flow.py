@@ -45,7 +45,7 @@ def tidy(latex: str) -> str:
 def _upright_blocks(latex: str) -> str:
     """The blocks of a block matrix as display fractions, a little apart: readable when projected."""
     def display(match: re.Match) -> str:
-        return match.group(0).replace(r"\frac", r"\dfrac").replace(r" \\ ", r" \\[1.2ex] ")
+        return match.group(0).replace(r"\frac", r"\dfrac").replace(r" \\ ", r" \\[2ex] ")
 
     return re.sub(r"\\begin\{pmatrix\}.*?\\end\{pmatrix\}", display, latex, flags=re.DOTALL)
 
@@ -138,6 +138,7 @@ class FlowStory:
             r"and $\partial L/\partial W = \sum_t \sum_{k \le t} (\partial L_t/\partial s_t)(\partial s_t/\partial s_k)"
             r"(\partial^{+} s_k/\partial W)$ weighs what happened at step $k$ by it. When it vanishes, the parameters "
             r"learn nothing from $L_T$ about the input $x_k$ many steps back: the RNN cannot learn long dependencies.",
+            r"\par\medskip",
             self.mode.uncover(2, r"\textbf{The LSTM's answer}: a second state, the cell state $c_t$, with a path from "
                                  r"$c_k$ to $c_t$ on which neither $W$ nor $\sigma'$ appears."),
         ))  # fmt: skip
