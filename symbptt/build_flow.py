@@ -31,14 +31,19 @@ def flow_lecture(spec):
     """The documents' content for ``spec``: its cell checked to be the measured LSTM, the norms measured
     at its sizes. Raises before anything is written."""
     from symbptt.cell.graph import build_graph
-    from symbptt.gradient_flow import check_lstm, gradient_flow
+    from symbptt.gradient_flow import MAX_SIZE, check_lstm, gradient_flow
     from symbptt.latex.gradient_flow import FlowLecture
 
     if int(spec.dimensions.get("T", 3)) < 3:
         raise SymbpttError("the gradient-flow lecture compares at least two steps back: T must be 3 or more", "T")
+    sizes = measured_sizes(spec.dimensions)
+    if max(sizes["d"], sizes["n"], sizes["K"]) > MAX_SIZE or sizes["K"] < 2:
+        raise SymbpttError(f"the gradient-flow plot measures networks with d and n from 1 to {MAX_SIZE} and K from 2 "
+                           f"to {MAX_SIZE}, not d = {sizes['d']}, n = {sizes['n']}, K = {sizes['K']}",
+                           spec.cell.key_lines.get("dimensions", "spec"))  # fmt: skip
     graph = build_graph(spec.cell, spec.dimensions)
     check_lstm(graph)
-    measured = gradient_flow(**measured_sizes(spec.dimensions), seed=SEED)
+    measured = gradient_flow(**sizes, seed=SEED)
     return FlowLecture(graph=graph, measured=measured, title=spec.title, author=spec.author, date=spec.date)
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from symbptt.errors import SymbpttError
 
+MAX_SIZE = 512  # d, n and K of a measurement: a build stays a matter of seconds and megabytes
 FORGET_BIAS = 1.0  # added to b_f, as is common (Jozefowicz et al. 2015): f_t starts near σ(1) ≈ 0.73
 GATES = ("i", "f", "o", "c")  # input, forget and output gates, candidate: W_g (d×n), U_g (d×d), b_g (d)
 LSTM_PARAMETERS = (*(f"{kind}_{gate}" for gate in GATES for kind in ("W", "U", "b")), "V", "b_y")
@@ -43,8 +44,9 @@ class FlowSetup:
                 r"Both networks read the same inputs $x_1, \dots, x_T$ (entries $\mathcal{N}(0, 1)$), start from "
                 r"zero states and are scored on the same class at step $T$. Every weight and bias of both "
                 r"is drawn uniform in $(-1/\sqrt{d}, 1/\sqrt{d})$ (PyTorch's default for its RNN and LSTM); "
-                rf"the LSTM's forget-gate bias $b_f$ gets ${self.forget_bias:+g}$ on top, as is common. The RNN is "
-                r"$s_t = \tanh(U x_t + W s_{t-1} + b)$, $\hat{y}_t = \operatorname{softmax}(V s_t + c)$.")  # fmt: skip
+                rf"the LSTM's forget-gate bias $b_f$ gets ${self.forget_bias:+g}$ on top, as is common (Jozefowicz, "
+                r"Zaremba and Sutskever, 2015). The RNN is $s_t = \tanh(U x_t + W s_{t-1} + b)$, "
+                r"$\hat{y}_t = \operatorname{softmax}(V s_t + c)$.")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -173,8 +175,9 @@ def forget_products(params: dict, xs: np.ndarray) -> list[float]:
 def gradient_flow(d: int = 16, n: int = 8, K: int = 5, T: int = 12, seed: int = 0,
                   forget_bias: float = FORGET_BIAS) -> GradientFlow:  # fmt: skip
     """The three curves over the gaps T − k = 0 … T−1 (k = T first)."""
-    if min(d, n, K, T) < 1 or K < 2:
-        raise SymbpttError(f"gradient flow needs d, n, T ≥ 1 and K ≥ 2, not d={d}, n={n}, K={K}, T={T}", "gradient-flow")
+    if min(d, n, K, T) < 1 or K < 2 or max(d, n, K) > MAX_SIZE:
+        raise SymbpttError(f"the gradient flow is measured for 1 ≤ d, n ≤ {MAX_SIZE}, 2 ≤ K ≤ {MAX_SIZE} and T ≥ 1, "
+                           f"not d = {d}, n = {n}, K = {K}, T = {T}", "gradient-flow")  # fmt: skip
     problem = draw_problem(d, n, K, T, seed, forget_bias)
     by_c, _ = lstm_cell_gradients(problem.lstm, problem.xs, problem.label)
     by_s = rnn_state_gradients(problem.rnn, problem.xs, problem.label)

@@ -203,3 +203,15 @@ def test_latex_writes_the_gradient_flow_lecture_and_refuses_options_it_would_ign
     assert r"\documentclass[11pt,aspectratio=169]{beamer}" in slides and "semilogyaxis" in slides
     assert main(["latex", "lstm-gradient-flow", "--T", "5"]) == 2
     assert "error: --T: the gradient-flow lecture is written as its spec says" in capsys.readouterr().err
+
+
+def test_build_refuses_sizes_too_large_to_measure_before_writing(tmp_path):
+    from symbptt.build import build_spec
+    from symbptt.spec import load
+
+    spec = _unclaimed_spec(tmp_path)
+    path = tmp_path / "huge.toml"
+    path.write_text(spec.path.read_text(encoding="utf-8").replace("d = 16", "d = 4096"), encoding="utf-8")
+    with pytest.raises(SymbpttError, match="d and n from 1 to 512"):
+        build_spec(load(path), tmp_path / "out", False, lambda _: None)
+    assert not (tmp_path / "out").exists()

@@ -35,7 +35,7 @@ MARKDOWN_LAYOUT = Layout(width=60.0)
 BLOCK_WIDTH = 0.7  # of the line, for the sums of the blocks of the Jacobian
 # The engine prints an activation's argument as {a^{f}}_{k}; set as a^{f}_{k} its indices stand together.
 _PREACTIVATION = re.compile(r"\{(a\^\{(?:[^{}]|\{[^{}]*\})*\})\}_")
-_BLOCK_NAMES = {("h", "h"): "A", ("h", "c"): "B", ("c", "h"): "C", ("c", "c"): "D"}
+BLOCKS = (("c", "c"), ("h", "c"), ("c", "h"), ("h", "h"))  # (state at k, state at k−1): the cell-state block first
 
 
 def tidy(latex: str) -> str:
@@ -88,7 +88,7 @@ class FlowStory:
         self.lecture = lecture
         self.mode = mode
         self.blocks = {item.name: item for item in state_jacobian_derivations(lecture.view)}
-        missing = [f"jacobian_{u}_{v}" for u, v in _BLOCK_NAMES if f"jacobian_{u}_{v}" not in self.blocks]
+        missing = [f"jacobian_{u}_{v}" for u, v in BLOCKS if f"jacobian_{u}_{v}" not in self.blocks]
         if missing:
             raise SymbpttError("the gradient-flow lecture needs the states h and c of an LSTM", "gradient-flow")
 
@@ -502,7 +502,7 @@ def snippet(lecture: FlowLecture) -> str:
         "% The state Jacobian of the LSTM by blocks (derived by the engine), and the cell-state path.",
         "",
     ]
-    for u, v in _BLOCK_NAMES:
+    for u, v in BLOCKS:
         out += [f"% the block d{u}_k/d{v}_(k-1)", story.block(u, v), ""]
     out += ["% the cell-state path of dc_t/dc_k", story._rows([
         (r"\frac{\partial c_t}{\partial c_k}", r"\prod_{j=k+1}^{t} \operatorname{diag}(f_j) + R_{t,k}",
@@ -550,7 +550,7 @@ def markdown(lecture: FlowLecture) -> str:
         "## The block Jacobian of the state $s_k = (h_k, c_k)$, derived from the equations", "",
         block(story.blocks["jacobian"]), "",
     ]  # fmt: skip
-    for u, v in (("c", "c"), ("h", "c"), ("c", "h"), ("h", "h")):
+    for u, v in BLOCKS:
         out += [block(story.blocks[f"jacobian_{u}_{v}"]), ""]
     out += [
         "## The cell-state path: the constant error carousel", "",
