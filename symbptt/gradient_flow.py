@@ -59,6 +59,7 @@ class GradientFlow:
     forget_product: tuple[float, ...]  # ‖Π_{j=k+1}^{T} diag(f_j)‖_2 = max_p Π_j f_jp
     forget_mean: float  # the mean entry of f_1 … f_T
     rnn_lambda: float  # ‖W‖_2 of the RNN: its bound is (γλ)^{T−k} with γ = 1 (tanh)
+    rnn_bound: tuple[float, ...]  # ‖∂L_T/∂s_T‖ (γλ)^{T−k} ≥ ‖∂L_T/∂s_k‖
     setup: FlowSetup
 
 
@@ -183,13 +184,15 @@ def gradient_flow(d: int = 16, n: int = 8, K: int = 5, T: int = 12, seed: int = 
     by_s = rnn_state_gradients(problem.rnn, problem.xs, problem.label)
     products = forget_products(problem.lstm, problem.xs)
     gaps = tuple(range(T))
+    lam = float(np.linalg.norm(problem.rnn["W"], ord=2))  # γ = max tanh' = 1
     return GradientFlow(
         gaps=gaps,
         lstm=tuple(float(np.linalg.norm(by_c[T - 1 - gap])) for gap in gaps),
         rnn=tuple(float(np.linalg.norm(by_s[T - 1 - gap])) for gap in gaps),
         forget_product=tuple(products[T - 1 - gap] for gap in gaps),
         forget_mean=float(np.mean([step["f"] for step in lstm_forward(problem.lstm, problem.xs)])),
-        rnn_lambda=float(np.linalg.norm(problem.rnn["W"], ord=2)),
+        rnn_lambda=lam,
+        rnn_bound=tuple(float(np.linalg.norm(by_s[T - 1])) * lam**gap for gap in gaps),
         setup=FlowSetup(d, n, K, T, seed, forget_bias),
     )
 

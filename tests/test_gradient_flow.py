@@ -88,6 +88,10 @@ def test_the_curves_run_over_the_gaps_with_k_equal_T_first(problem):
     assert measured.lstm[1] == pytest.approx(np.linalg.norm(by_c[-2]))
     assert measured.rnn[-1] == pytest.approx(np.linalg.norm(by_s[0]))
     assert measured.forget_product[0] == 1.0
+    # the RNN's bound ‖∂L_T/∂s_T‖ (γλ)^{T−k}, γ = 1 for tanh, holds at every gap and is tight at 0
+    assert measured.rnn_bound[0] == pytest.approx(measured.rnn[0])
+    assert all(norm <= bound * (1 + 1e-12) for norm, bound in zip(measured.rnn, measured.rnn_bound, strict=True))
+    assert measured.rnn_lambda == pytest.approx(np.linalg.norm(problem.rnn["W"], ord=2))
     assert measured.setup.forget_bias == flow.FORGET_BIAS
     # the story the document tells, on its own network: the RNN loses far more over T − 1 steps
     assert measured.rnn[-1] / measured.rnn[1] < measured.lstm[-1] / measured.lstm[1]

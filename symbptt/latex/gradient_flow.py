@@ -357,7 +357,8 @@ def _short_caption(measured: GradientFlow) -> str:
     setup = measured.setup
     return (rf"Untrained networks, same inputs; $d = {setup.d}$, $n = {setup.n}$, $K = {setup.K}$, $T = {setup.T}$, "
             rf"seed {setup.seed}; weights uniform in $(-1/\sqrt{{d}}, 1/\sqrt{{d}})$, ${setup.forget_bias:+g}$ on $b_f$; "
-            r"RNN with $\tanh$. The notes give the whole setup.")  # fmt: skip
+            rf"RNN with $\tanh$, bound with $\gamma = 1$, $\lambda = \lVert W\rVert_2 = {measured.rnn_lambda:.2f}$. "
+            r"The notes give the whole setup.")  # fmt: skip
 
 
 # --- pictures ------------------------------------------------------------------------------------
@@ -400,6 +401,8 @@ def flow_plot(measured: GradientFlow, width: str = r"0.85\linewidth", height: st
     curves = [
         ("blue!70!black, thick, mark=*", measured.lstm, r"LSTM $\lVert\partial L_T/\partial c_k\rVert$"),
         ("red!75!black, thick, mark=square*", measured.rnn, r"RNN ($\tanh$) $\lVert\partial L_T/\partial s_k\rVert$"),
+        ("red!75!black, densely dotted, thick", measured.rnn_bound,
+         r"RNN bound $\lVert\partial L_T/\partial s_T\rVert\,(\gamma\lambda)^{T-k}$"),
         ("black!60, dashed, thick, mark=triangle*", measured.forget_product,
          r"$\lVert\prod_{j=k+1}^{T}\operatorname{diag}(f_j)\rVert_2$"),
     ]
@@ -411,7 +414,7 @@ def flow_plot(measured: GradientFlow, width: str = r"0.85\linewidth", height: st
     tikz = "\n".join([
         r"\begin{tikzpicture}",
         rf"\begin{{semilogyaxis}}[width={width}, height={height}, xlabel={{$T-k$}}, ylabel={{norm}},",
-        rf"  xmin=0, xmax={T - 1}, xtick distance={max(1, (T - 1) // 8)}, grid=major, legend columns=3,",
+        rf"  xmin=0, xmax={T - 1}, xtick distance={max(1, (T - 1) // 8)}, grid=major, legend columns=2,",
         r"  legend cell align=left,",
         r"  legend style={font=\small, at={(0.5,-0.28)}, anchor=north, draw=none, /tikz/every even column/.append style={column sep=0.4em}}]",
         *plots,
@@ -421,6 +424,7 @@ def flow_plot(measured: GradientFlow, width: str = r"0.85\linewidth", height: st
     caption = (r"Measured norms of the gradient of the last step's loss $L_T$ by the state at step $k$, "
                r"over $T - k$ (log scale): the LSTM's cell state (blue; every path, $h_k$ held as in the block "
                r"Jacobian, so $0$ at $k = T$, where $L_T$ reads $c_T$ only through $h_T$), the RNN's state (red), "
+               rf"its bound (dotted; $\gamma = 1$ for $\tanh$, $\lambda = \lVert W\rVert_2 = {measured.rnn_lambda:.2f}$), "
                r"and the cell-state path alone, $\lVert\prod_{j=k+1}^{T}\operatorname{diag}(f_j)\rVert_2 = "
                r"\max_p \prod_j f_{jp}$ (dashed). Computed when this document was written, by a forward and a "
                r"backward pass of each network (norms of rows: Euclidean). " + measured.setup.latex())  # fmt: skip
@@ -566,10 +570,12 @@ def markdown(lecture: FlowLecture) -> str:
         "$s_t = \\tanh(U x_t + W s_{t-1} + b)$. Norms of the gradient of the last step's loss $L_T$ by the state at "
         "step $k$; for the LSTM $h_k$ is held, as in the block Jacobian, so it is $0$ at $k = T$.", "",
         "| $T - k$ | LSTM $\\lVert\\partial L_T/\\partial c_k\\rVert$ | RNN $\\lVert\\partial L_T/\\partial s_k\\rVert$ "
+        "| RNN bound $\\lVert\\partial L_T/\\partial s_T\\rVert\\,\\lambda^{T-k}$ "
         "| $\\lVert\\prod_{j=k+1}^{T} \\operatorname{diag}(f_j)\\rVert_2$ |",
-        "|---:|---:|---:|---:|",
-        *(f"| {gap} | {lstm_norm:.3g} | {rnn_norm:.3g} | {kept:.3g} |" for gap, lstm_norm, rnn_norm, kept in
-          zip(measured.gaps, measured.lstm, measured.rnn, measured.forget_product, strict=True)),
+        "|---:|---:|---:|---:|---:|",
+        *(f"| {gap} | {lstm_norm:.3g} | {rnn_norm:.3g} | {bound:.3g} | {kept:.3g} |"
+          for gap, lstm_norm, rnn_norm, bound, kept in zip(measured.gaps, measured.lstm, measured.rnn,
+                                                           measured.rnn_bound, measured.forget_product, strict=True)),
         "",
         f"From $k = T - 1$ back to $k = 1$ the RNN's norm falls by a factor {_plain(rnn)}, the LSTM's by {_plain(lstm)}. "
         f"The forget gates average {measured.forget_mean:.2f} (not 1): the cell-state path alone keeps at most "
