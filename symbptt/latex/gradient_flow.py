@@ -64,10 +64,6 @@ class FlowLecture:
     def view(self) -> CellView:
         return CellView(self.graph)
 
-    @property
-    def T(self) -> int:
-        return self.measured.setup.T
-
 
 def _math(text: str, environment: str = "equation*") -> str:
     return f"\\begin{{{environment}}}\n{text}\n\\end{{{environment}}}"
@@ -92,13 +88,13 @@ class FlowStory:
         if missing:
             raise SymbpttError("the gradient-flow lecture needs the states h and c of an LSTM", "gradient-flow")
 
-    def block(self, u: str, v: str, first_overlay: int = 1) -> str:
+    def block(self, u: str, v: str) -> str:
         """The engine's derivation of the block ∂u_k/∂v_{k−1}, as an align* with its justification."""
         # A sum is set one term a line (a narrower line than the page's): its justification then fits beside
         # the first term instead of standing on a line of its own between the terms.
         layout = replace(self.mode.layout, width=self.mode.layout.width * BLOCK_WIDTH)
         built = chain(self.blocks[f"jacobian_{u}_{v}"], layout)
-        source = render(built.rows, built.rule_size, overlays=self.mode.slides, first_overlay=first_overlay)
+        source = render(built.rows, built.rule_size, overlays=self.mode.slides)
         return tidy(source)
 
     def pages(self) -> list[Page]:
