@@ -242,14 +242,15 @@ class FlowStory:
             r"product & $\prod_{j=k+1}^{t} \operatorname{diag}(\sigma'(a_j))\, W$ & "
             r"$\prod_{j=k+1}^{t} \operatorname{diag}(f_j)$ \\",
             r"entry $p$ of the error & mixed with the others by $W$ & $\prod_j f_{jp}$: kept apart \\",
-            r"per step & at most $\gamma\lambda$, fixed by $W$ & $f_{jp} \in (0, 1)$, set by the gate \\",
+            r"per step & norm at most $\gamma\lambda$ & $f_{jp} \in (0, 1)$, set by the gate \\",
             r"\bottomrule",
             r"\end{tabular}",
             r"\end{center}",
             self.mode.uncover(2, r"Where the forget gate stays open, $f_{jp} \approx 1$, error $p$ travels back "
                                  r"unchanged: the \emph{constant error carousel} (Hochreiter and Schmidhuber, 1997; "
                                  r"the forget gate: Gers, Schmidhuber and Cummins, 2000). The gate is computed from "
-                                 r"$x_j$ and $h_{j-1}$, so the network learns \emph{when} to keep it open."),
+                                 r"$x_j$ and $h_{j-1}$, so the network can learn \emph{when} to keep it open."),
+            r"\par\smallskip",
             self.mode.uncover(3, r"Not a guarantee: $f_{jp} < 1$ still shrinks the product, and the other paths can "
                                  r"vanish or explode. The next page measures the whole gradient."),
         ))  # fmt: skip
@@ -299,7 +300,7 @@ class FlowStory:
         return Page("Summary", "Summary", (
             _math(" \\\\[1ex]\n".join(lines), "align*"),
             r"\begin{itemize}",
-            r"\item The RNN's error passes through $W$ and $\sigma'$ at every step: it vanishes or explodes.",
+            r"\item The RNN's error passes through $W$ and $\sigma'$ at every step: it tends to vanish (or explode).",
             r"\item The LSTM's cell state adds a path with one gate per entry and nothing else; the network can learn "
             r"to hold it open ($f \approx 1$) where it must remember.",
             r"\item The paths through $h$ ($R_{t,k}$) remain: the LSTM makes vanishing gradients rarer, "
