@@ -43,7 +43,8 @@ def flow_lecture(spec):
                            spec.cell.key_lines.get("dimensions", "spec"))  # fmt: skip
     graph = build_graph(spec.cell, spec.dimensions)
     check_lstm(graph)
-    measured = gradient_flow(**sizes, seed=SEED)
+    symbolic = tuple({"k": "K"}.get(key, key) for key in DEFAULT_SIZES if not isinstance(spec.dimensions[key], int))
+    measured = gradient_flow(**sizes, seed=SEED, symbolic=symbolic)
     return FlowLecture(graph=graph, measured=measured, title=spec.title, author=spec.author, date=spec.date)
 
 

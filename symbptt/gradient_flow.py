@@ -1,7 +1,8 @@
 """How much of the gradient of the last loss reaches step k: the LSTM's cell state against
 the RNN's state, measured on one pair of random networks that read the same inputs.
 
-‖∂L_T/∂c_k‖ (LSTM) and ‖∂L_T/∂s_k‖ (the lecture's RNN) for k = T, T−1, …, 1, computed by
+‖∂L_T/∂c_k‖ (LSTM; h_k held, as in the block Jacobian of s_k = (h_k, c_k)) and ‖∂L_T/∂s_k‖ (the
+lecture's RNN, tanh) for k = T, T−1, …, 1, computed by
 a forward pass and a reverse pass written out by hand below (no automatic
 differentiation, no engine rule: the tests compare them with torch autograd), and
 ‖Π_{j=k+1}^{T} diag(f_j)‖, the part of ∂c_T/∂c_k that the cell-state path alone gives.
@@ -38,9 +39,14 @@ class FlowSetup:
     T: int
     seed: int
     forget_bias: float
+    symbolic: tuple[str, ...] = ()  # the sizes the document leaves as symbols ("d", "n", "K"): numbers here
 
     def latex(self) -> str:
-        return (rf"Sizes $d = {self.d}$, $n = {self.n}$, $K = {self.K}$, $T = {self.T}$; NumPy seed {self.seed}. "
+        chosen = ""
+        if self.symbolic:
+            names = ", ".join(f"${name}$" for name in self.symbolic)
+            chosen = f" (the derivations leave {names} as symbols; the plot needs numbers)"
+        return (rf"Sizes $d = {self.d}$, $n = {self.n}$, $K = {self.K}$, $T = {self.T}${chosen}; NumPy seed {self.seed}. "
                 r"Both networks read the same inputs $x_1, \dots, x_T$ (entries $\mathcal{N}(0, 1)$), start from "
                 r"zero states and are scored on the same class at step $T$. Every weight and bias of both "
                 r"is drawn uniform in $(-1/\sqrt{d}, 1/\sqrt{d})$ (PyTorch's default for its RNN and LSTM); "
@@ -174,7 +180,7 @@ def forget_products(params: dict, xs: np.ndarray) -> list[float]:
 
 
 def gradient_flow(d: int = 16, n: int = 8, K: int = 5, T: int = 12, seed: int = 0,
-                  forget_bias: float = FORGET_BIAS) -> GradientFlow:  # fmt: skip
+                  forget_bias: float = FORGET_BIAS, symbolic: tuple[str, ...] = ()) -> GradientFlow:  # fmt: skip
     """The three curves over the gaps T − k = 0 … T−1 (k = T first)."""
     if min(d, n, K, T) < 1 or K < 2 or max(d, n, K) > MAX_SIZE:
         raise SymbpttError(f"the gradient flow is measured for 1 ≤ d, n ≤ {MAX_SIZE}, 2 ≤ K ≤ {MAX_SIZE} and T ≥ 1, "
@@ -193,7 +199,7 @@ def gradient_flow(d: int = 16, n: int = 8, K: int = 5, T: int = 12, seed: int = 
         forget_mean=float(np.mean([step["f"] for step in lstm_forward(problem.lstm, problem.xs)])),
         rnn_lambda=lam,
         rnn_bound=tuple(float(np.linalg.norm(by_s[T - 1])) * lam**gap for gap in gaps),
-        setup=FlowSetup(d, n, K, T, seed, forget_bias),
+        setup=FlowSetup(d, n, K, T, seed, forget_bias, tuple(symbolic)),
     )
 
 

@@ -49,6 +49,8 @@ def test_the_measurement_has_the_documents_own_sizes(spec, lecture, sources):
 def test_a_symbolic_size_is_measured_at_a_stated_number():
     sizes = measured_sizes({"d": "d", "n": 3, "k": "K", "T": 5})
     assert sizes == {"d": 16, "n": 3, "K": 5, "T": 5}
+    caption = flow.gradient_flow(**sizes, symbolic=("d", "K")).setup.latex()
+    assert "$d = 16$" in caption and "leave $d$, $K$ as symbols" in caption
 
 
 def test_the_plot_draws_the_measured_numbers(lecture, sources):
