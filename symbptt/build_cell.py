@@ -30,6 +30,10 @@ def build_cell_spec(spec, out: Path, pdf: bool | None, progress: Callable[[str],
     from symbptt.cell.derive import derive_cell
     from symbptt.cell.graph import build_graph
 
+    if spec.topic == "gradient-flow":  # the LSTM's gradient-flow lecture: its own documents, no export
+        from symbptt.build_flow import build_flow_spec
+
+        return build_flow_spec(spec, out, pdf, progress)
     result = SpecResult(spec.name)
     graph = build_graph(spec.cell, spec.dimensions)
     progress("deriving")

@@ -25,7 +25,7 @@ _PACKAGED = Path(__file__).resolve().parent / "derivations"
 PARAMETER_NAMES = ("W", "U", "V", "b", "c")
 MODELS = ("rnn",)
 ACTIVATIONS = ("sigmoid", "tanh")
-TOPICS = ("bptt", "jacobian-chain", "truncated-bptt")
+TOPICS = ("bptt", "jacobian-chain", "truncated-bptt", "gradient-flow")
 STYLES = ("notes", "slides", "snippet")
 BACKENDS = ("numpy", "jax", "torch")
 VERDICTS = ("correct", "wrong")
@@ -196,6 +196,9 @@ def validate(data: dict, text: str, path: Path) -> Spec:
         if "activation" in data:
             raise SpecError("'activation' is for model = \"rnn\"; a [model] table writes its functions in its "
                             "equations", at("activation"))
+    if values.get("topic") == "gradient-flow" and cell is None:
+        raise SpecError("topic 'gradient-flow' is for an LSTM given by its equations in a [model] table "
+                        "(as derivations/lstm.toml)", at("topic"))
     if "parameters" in data and cell is not None:
         for item in data["parameters"]:
             _check_choice("parameter", item, tuple(cell.parameters), at("parameters"))

@@ -21,11 +21,11 @@ LAYERS: dict[int, tuple[str, ...]] = {
     0: ("symbptt", "errors", "safe", "files", "oracle", "cache", "display", "dimensions", "indices", "names",
         "budget"),
     1: ("functions", "shapes", "model", "spec", "cell", "cell.ops", "cell.equations", "cell.graph", "cell.spec_table"),
-    2: ("calculus", "derivation", "terms", "bptt", "program", "tensors", "analysis", "lecture",
+    2: ("calculus", "derivation", "terms", "bptt", "program", "tensors", "analysis", "gradient_flow", "lecture",
         "cell.derive_terms", "cell.jacobian", "cell.bptt", "cell.derive", "cell.derive_elements",
         "cell.reverse", "cell.forward"),
     3: ("latex.*", "numeric.*", "verify.*", "cell.export", "cell.check"),
-    4: ("reports.*", "build", "build_cell"),
+    4: ("reports.*", "build", "build_cell", "build_flow"),
     5: ("commands.*",),
     6: ("cli", "__main__"),
 }

@@ -13,8 +13,12 @@ def run_cell(args) -> str:
     from symbptt.commands.common import steps_option
     from symbptt.files import write_atomic
     from symbptt.latex.cell_documents import CellLecture, build, standalone
-    from symbptt.spec import MAX_EXPANDED_T
+    from symbptt.spec import MAX_EXPANDED_T, resolve
 
+    if resolve(args.spec).topic == "gradient-flow":  # the LSTM's gradient-flow lecture, as build writes it
+        from symbptt.commands.flow_latex import run_flow
+
+        return run_flow(args, resolve(args.spec))
     if args.figure_d is not None:
         raise UsageError("--figure-d draws the lecture's sparse tensor; a cell's notes draw its step graph", "--figure-d")
     spec, graph = cell_graph(args)
