@@ -378,7 +378,7 @@ def unrolled_lstm(steps: int = 3) -> str:
         arrows.append(rf"\draw[gate] (c{previous}) -- (h{column});")
     return "\n".join([
         r"\begin{tikzpicture}[>=stealth,",
-        r"  state/.style={draw, circle, minimum size=0.95cm, inner sep=0pt},",
+        r"  state/.style={draw, circle, minimum size=1.05cm, inner sep=1pt},",
         r"  carousel/.style={->, very thick, blue!70!black},",
         r"  gate/.style={->, gray!80}]",
         *nodes,

@@ -210,17 +210,17 @@ styles = ["snippet"]
 export = []
 
 [[claims]]
-name = "the sigmoid's derivative"
-latex = '''\\sigma'(a_{kp}) = \\sigma(a_{kp}) (1 - \\sigma(a_{kp}))'''
+name = "the state Jacobian"
+latex = '''\\frac{\\partial h_t}{\\partial h_{t-1}} = \\operatorname{diag}(1 - h_t \\odot h_t) W'''
 
 [[claims]]
 name = "tanh' with the wrong sign, shown on purpose"
-latex = '''\\tanh'(a_{kp}) = 1 + \\tanh(a_{kp})^2'''
+latex = '''\\frac{\\partial h_t}{\\partial h_{t-1}} = \\operatorname{diag}(1 + h_t \\odot h_t) W'''
 expect = "wrong"
 
 [[claims]]
 name = "tanh' with the wrong sign, claimed correct"
-latex = '''\\tanh'(a_{kp}) = 1 + \\tanh(a_{kp})^2'''
+latex = '''\\frac{\\partial h_t}{\\partial h_{t-1}} = \\operatorname{diag}(1 + h_t \\odot h_t) W'''
 """
 
 
