@@ -89,6 +89,9 @@ def options_from(args: argparse.Namespace):
         from symbptt.verify.model_names import from_spec
 
         names = from_spec(args.model)
+        if args.activation is not None and names.table is not None:  # a cell: its equations name σ and tanh
+            raise UsageError(f"the model {names.spec} names its functions in its equations (\\sigma is the logistic "
+                             "sigmoid); --activation applies to an RNN of the lecture's form", "--activation")
         if args.activation is not None and args.activation != names.activation:
             raise UsageError(f"the model {names.spec} uses {names.activation}, not {args.activation}", "--activation")
         activation = names.activation
@@ -341,7 +344,8 @@ def _finished(result, missed, args, options, seconds: float):
     if args.json:
         import json
 
-        document = json.loads(report.to_json(result, options.activation, options.s0_zero))
+        cell = options.names is not None and options.names.table is not None
+        document = json.loads(report.to_json(result, None if cell else options.activation, options.s0_zero, args.model))
         document["not_reached"] = [{"line": line, "environment": env} for line, env in missed]
         document["time_budget"] = seconds
         document["exit_code"] = 1 if missed else result.exit_code

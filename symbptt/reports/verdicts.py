@@ -179,7 +179,8 @@ def _side(text: str, node, step: StepResult, which: str, activation: str) -> dic
     return {"source": text, "latex": latex}
 
 
-def to_json(report: Report, activation: str = "sigmoid", s0_zero: bool = False) -> str:
+def to_json(report: Report, activation: str | None = "sigmoid", s0_zero: bool = False, model: str = "rnn") -> str:
+    """The report as JSON; ``activation`` is None for a cell, whose equations name their functions."""
     records = []
     for chain_number, chain in enumerate(report.chains, start=1):
         for step in chain.steps:
@@ -207,7 +208,7 @@ def to_json(report: Report, activation: str = "sigmoid", s0_zero: bool = False) 
     ]  # fmt: skip
     document = {
         "source": report.source,
-        "model": {"name": "rnn", "activation": activation, "s0": "zeros" if s0_zero else "random"},
+        "model": {"name": model, "activation": activation, "s0": "zeros" if s0_zero else "random"},
         "steps": records,
         "chains": chains,
         "summary": {"steps": len(report.steps), "correct": report.count(CORRECT),

@@ -1,0 +1,34 @@
+"""What `verify --model` reports about the model: its name in --json, and --activation for a cell."""
+
+from __future__ import annotations
+
+import json
+
+from symbptt.cli import main
+
+CLAIM = r"\frac{\partial c_t}{\partial c_{t-1}} = \operatorname{diag}(f_t)"
+
+
+def _verify(args: list[str], capsys) -> tuple[int, str, str]:
+    code = main(["verify", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_json_names_the_model_the_claims_were_checked_on(capsys):
+    code, out, _ = _verify(["--model", "lstm", "--json", "--claim", CLAIM], capsys)
+    assert code == 0
+    assert json.loads(out)["model"] == {"name": "lstm", "activation": None, "s0": "random"}
+    code, out, _ = _verify(["--model", "goodfellow-rnn", "--json", "--claim", "L = L"], capsys)
+    assert code == 0 and json.loads(out)["model"]["name"] == "goodfellow-rnn"
+    assert json.loads(out)["model"]["activation"] == "tanh"
+    code, out, _ = _verify(["--json", "--claim", "L = L"], capsys)
+    assert json.loads(out)["model"] == {"name": "rnn", "activation": "sigmoid", "s0": "random"}
+
+
+def test_activation_is_refused_for_a_cell_whose_equations_name_their_functions(capsys):
+    code, out, err = _verify(["--model", "lstm", "--activation", "tanh", "--claim", CLAIM], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "--activation" in err and "names its functions in its equations" in err
+    code, _, err = _verify(["--model", "goodfellow-rnn", "--activation", "sigmoid", "--claim", "L = L"], capsys)
+    assert code == 2 and "uses tanh, not sigmoid" in err
