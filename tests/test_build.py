@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -134,9 +135,13 @@ def _quick_start_commands() -> list[str]:
 def test_readme_quick_start_is_what_ci_runs():
     main_job, tests = _quick_start_commands()
     assert main_job == "bash scripts/setup.sh && .venv/bin/symbptt build"
-    assert tests == "bash scripts/setup.sh && .venv/bin/python -m pytest"
+    assert tests == "bash scripts/setup.sh && .venv/bin/python -m pytest -n 2 --dist loadfile"
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
-    assert "bash scripts/setup.sh" in ci and ".venv/bin/python -m pytest" in ci
+    assert "bash scripts/setup.sh" in ci and tests.removeprefix("bash scripts/setup.sh && ") in ci
+    # -n needs pytest-xdist: in the test extra, which the set-up installs through dev
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert any(requirement.startswith("pytest-xdist") for requirement in extras["test"])
+    assert "symbptt[test]" in extras["dev"]
     # the linter the README's Development section names is installed by the set-up and run by CI
     assert ".venv/bin/ruff check ." in ci
     assert '-e ".[dev]"' in (ROOT / "scripts" / "setup.sh").read_text()
