@@ -1,23 +1,32 @@
-"""symbptt build, as the README's main job: every shipped spec, real TeX, real checks."""
+"""symbptt build, as the README's main job: every shipped spec, real TeX, real checks.
+
+The main job runs as a real ``python -m symbptt`` subprocess; the other builds call the same
+``main`` in this process (tests/in_process.py), which writes and prints what the process would."""
 
 import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from symbptt.spec import resolve, shipped_specs
+from tests.in_process import symbptt_here
 
 ROOT = Path(__file__).resolve().parent.parent
 HAVE_TEX = shutil.which("pdflatex") is not None and shutil.which("pdftoppm") is not None
 needs_tex = pytest.mark.skipif(not HAVE_TEX, reason="needs TeX (scripts/setup.sh installs it; CI always has it)")
 
 
-def symbptt(*args, cwd):
+def symbptt_process(*args, cwd):
     return subprocess.run([sys.executable, "-m", "symbptt", *args], capture_output=True, text=True, cwd=cwd,
                           env={**os.environ, "PYTHONIOENCODING": "utf-8"})  # fmt: skip
+
+
+def symbptt(*args, cwd):
+    return symbptt_here(*args, cwd=cwd)
 
 
 def _page_one_is_not_blank(pdf: Path) -> bool:
@@ -32,7 +41,7 @@ def test_the_lecture_builds_with_pdfs_and_every_shipped_lecture_builds(tmp_path)
     """The README's main job with its PDFs; the other lectures without them (their documents
     are compiled by tests/latex/test_documents.py: compiling all four here again costs a
     minute of the suite)."""
-    result = symbptt("build", "rnn-bptt", "-o", "out", "--pdf", cwd=tmp_path)
+    result = symbptt_process("build", "rnn-bptt", "-o", "out", "--pdf", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     folder = tmp_path / "out" / "rnn-bptt"
     for style in ("notes", "slides", "snippet"):
@@ -129,9 +138,13 @@ def _quick_start_commands() -> list[str]:
 def test_readme_quick_start_is_what_ci_runs():
     main_job, tests = _quick_start_commands()
     assert main_job == "bash scripts/setup.sh && .venv/bin/symbptt build"
-    assert tests == "bash scripts/setup.sh && .venv/bin/python -m pytest"
+    assert tests == "bash scripts/setup.sh && .venv/bin/python -m pytest -n 2 --dist loadfile"
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
-    assert "bash scripts/setup.sh" in ci and ".venv/bin/python -m pytest" in ci
+    assert "bash scripts/setup.sh" in ci and tests.removeprefix("bash scripts/setup.sh && ") in ci
+    # -n needs pytest-xdist: in the test extra, which the set-up installs through dev
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert any(requirement.startswith("pytest-xdist") for requirement in extras["test"])
+    assert "symbptt[test]" in extras["dev"]
     # the linter the README's Development section names is installed by the set-up and run by CI
     assert ".venv/bin/ruff check ." in ci
     assert '-e ".[dev]"' in (ROOT / "scripts" / "setup.sh").read_text()

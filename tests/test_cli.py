@@ -1,4 +1,9 @@
-"""The command line as a user runs it: a real subprocess, real output, real exit codes."""
+"""The command line as a user runs it: real output, real exit codes.
+
+``python -m symbptt`` runs as a real subprocess where the process is the point (its imports,
+``python -m``, the cached default derivation); the other cases call the same ``main`` in this
+process (tests/in_process.py), which prints and returns exactly what the process would.
+"""
 
 import json
 import os
@@ -7,11 +12,20 @@ import sys
 
 import pytest
 
+from tests.in_process import symbptt_here
+
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8"}
 
 
 def run(*args, check=True):
     result = subprocess.run([sys.executable, "-m", "symbptt", *args], capture_output=True, text=True, env=ENV)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def run_here(*args, check=True):
+    result = symbptt_here(*args)
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -42,29 +56,29 @@ def test_default_derivation_prints_the_lecture_formula():
 
 
 def test_latex_format_uses_the_lectures_notation():
-    out = run("derive", "--wrt", "W", "--format", "latex").stdout
+    out = run_here("derive", "--wrt", "W", "--format", "latex").stdout
     assert r"\frac{\partial^{+} s_{kp}}{\partial W_{qr}}" in out
     assert r"\sigma'(a_{kp}) s_{k-1,r} \delta_{pq}" in out
     assert r"\begin{align*}" in out and r"\text{chain rule}" in out
 
 
 def test_json_format_and_tanh():
-    data = json.loads(run("derive", "--wrt", "U", "--activation", "tanh", "--format", "json").stdout)
+    data = json.loads(run_here("derive", "--wrt", "U", "--activation", "tanh", "--format", "json").stdout)
     explicit = next(item for item in data["derivations"] if item["name"] == "explicit_s_U")
     assert explicit["steps"][-1]["latex"] == r"\tanh'(a_{kp}) x_{kr} \delta_{pq}"
     assert data["model"]["activation"] == "tanh"
 
 
 def test_concrete_T_expansion_and_sparsity():
-    out = run("derive", "--wrt", "W", "--d", "3", "--T", "4").stdout
+    out = run_here("derive", "--wrt", "W", "--d", "3", "--T", "4").stdout
     assert "∂L/∂W expanded for T = 4: 10 terms" in out
     assert "9 of 27 entries non-zero" in out
 
 
 def test_explicit_program():
-    out = run("derive", "--explicit", "--d", "2", "--n", "2", "--k", "2", "--T", "3").stdout
+    out = run_here("derive", "--explicit", "--d", "2", "--n", "2", "--k", "2", "--T", "3").stdout
     assert "δ_1 = Vᵀ r_1 + Wᵀ g_2" in out and "∂L/∂W = Σ_{k=1}^{3} g_k s_{k−1}ᵀ" in out
-    entries = run("derive", "--explicit", "--d", "2", "--n", "1", "--k", "2", "--T", "1", "--entries").stdout
+    entries = run_here("derive", "--explicit", "--d", "2", "--n", "1", "--k", "2", "--T", "1", "--entries").stdout
     assert "    [1] = W_11 s_01 + W_12 s_02 + U_11 x_11 + b_1\n" in entries
 
 
@@ -85,7 +99,7 @@ def test_explicit_program():
     ],
 )
 def test_bad_input_is_one_line_exit_2(args, message):
-    result = run(*args, check=False)
+    result = run_here(*args, check=False)
     assert result.returncode == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
@@ -105,12 +119,12 @@ def test_list_and_python_dash_m():
     ],
 )
 def test_typos_get_the_command_and_a_suggestion(args, message):
-    result = run(*args, check=False)
+    result = run_here(*args, check=False)
     assert result.returncode == 2 and result.stderr.startswith(message)
     assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_json_mode_reports_errors_as_json_too():
-    result = run("verify", "--claim", r"x = \int y", "--json", check=False)
+    result = run_here("verify", "--claim", r"x = \int y", "--json", check=False)
     assert result.returncode == 2 and result.stderr.startswith("error: claim:1:5:")
     assert json.loads(result.stdout)["error"]["where"] == "claim:1:5"

@@ -16,6 +16,7 @@ direction as a *leading* axis of size M (the number of entries of the variable).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +26,11 @@ from symbptt import oracle as reference
 from symbptt.verify import ir
 
 # --------------------------------------------------------------------------- activations
+
+
+@functools.cache  # a pure function of (activation, order), asked for thousands of times by one verify
+def _derivative_polynomial(name: str, order: int) -> np.poly1d:
+    return _polynomial_derivatives(_OUTER[name], order)
 
 
 def _polynomial_derivatives(outer: np.poly1d, order: int) -> np.poly1d:
@@ -47,7 +53,7 @@ def activation(name: str, order: int) -> Callable[[np.ndarray], np.ndarray]:
         return (lambda v: np.ones_like(v, dtype=float)) if order == 1 else (lambda v: np.zeros_like(v, dtype=float))
     if order == 1:
         return reference.sigmoid_prime if name == "sigmoid" else reference.tanh_prime
-    polynomial = _polynomial_derivatives(_OUTER[name], order)
+    polynomial = _derivative_polynomial(name, order)
     base = _BASE[name]
     return lambda v: polynomial(base(v))
 

@@ -1,5 +1,6 @@
 """Adding a cell is a spec, not code: a cell written only in a temporary spec gets derive,
-the reverse-mode program, LaTeX, an export per backend and a check, through the real CLI."""
+the reverse-mode program, LaTeX, an export per backend and a check, through the real CLI:
+its ``main``, in this process (tests/in_process.py), and once as ``python -m symbptt``."""
 
 import importlib.util
 import os
@@ -11,13 +12,20 @@ import numpy as np
 import pytest
 
 from tests.cell.cells import write_spec
+from tests.in_process import symbptt_here
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT)}
 
 
-def symbptt(*args, status=0):
+def symbptt_process(*args, status=0):
     result = subprocess.run([sys.executable, "-m", "symbptt", *args], capture_output=True, text=True, env=ENV, cwd=ROOT)
+    assert result.returncode == status, result.stderr
+    return result.stdout
+
+
+def symbptt(*args, status=0):
+    result = symbptt_here(*args, cwd=ROOT)
     assert result.returncode == status, result.stderr
     return result.stdout
 
@@ -36,7 +44,7 @@ def new_cell(tmp_path_factory):
 
 
 def test_derive_and_program(new_cell):
-    derivation = symbptt("derive", str(new_cell))
+    derivation = symbptt_process("derive", str(new_cell))
     assert "block state Jacobian" in derivation and "∂L/∂A" in derivation
     program = symbptt("derive", str(new_cell), "--explicit")
     assert "# backward" in program and "dL/dA" in program

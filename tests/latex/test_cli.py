@@ -1,17 +1,24 @@
-"""``symbptt latex`` as a user runs it."""
+"""``symbptt latex`` as a user runs it: the first case as a real ``python -m symbptt``
+subprocess, the others through the same ``main`` in this process (tests/in_process.py)."""
 
 import subprocess
 import sys
 
 import pytest
 
+from tests.in_process import symbptt_here
 
-def run(*args):
+
+def run_process(*args):
     return subprocess.run([sys.executable, "-m", "symbptt", "latex", *args], capture_output=True, text=True)
 
 
+def run(*args):
+    return symbptt_here("latex", *args)
+
+
 def test_without_a_name_it_prints_the_lectures_notes():
-    result = run("--wrt", "W")
+    result = run_process("--wrt", "W")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("% Lecture notes") and r"\documentclass[11pt,a4paper]{article}" in result.stdout
     assert r"\sigma'(a_{kp}) s_{k-1,r} \delta_{pq}" in result.stdout

@@ -1,4 +1,7 @@
-"""``symbptt export`` and ``symbptt check`` as a user runs them: subprocesses, files, exit codes."""
+"""``symbptt export`` and ``symbptt check`` as a user runs them: files, exit codes, one-line errors.
+
+The exported file is made by a real ``python -m symbptt`` subprocess; the other cases call
+the same ``main`` in this process (tests/in_process.py)."""
 
 from __future__ import annotations
 
@@ -13,18 +16,23 @@ import pytest
 
 from symbptt import oracle as reference
 from symbptt.numeric.finite_differences import max_relative_error
+from tests.in_process import symbptt_here
 
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8"}
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run(*args):
+def run_process(*args):
     return subprocess.run([sys.executable, "-m", "symbptt", *args], capture_output=True, text=True, env=ENV)
+
+
+def run(*args):
+    return symbptt_here(*args)
 
 
 def test_export_to_a_file_gives_an_importable_module(tmp_path):
     target = tmp_path / "deeper" / "rnn_grads.py"
-    result = run("export", "rnn-bptt-tanh", "-o", str(target))
+    result = run_process("export", "rnn-bptt-tanh", "-o", str(target))
     assert result.returncode == 0, result.stderr
     assert "wrote" in result.stdout and target.exists()
     assert not list(target.parent.glob(".*.tmp"))  # the atomic write left nothing behind
