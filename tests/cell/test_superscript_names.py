@@ -136,7 +136,7 @@ def test_printed_names(graph, capsys):
     from symbptt.cli import main
     from symbptt.latex.cell_documents import CellLecture, build
 
-    assert main(["derive", "goodfellow-lstm", "--wrt", "W^f"]) == 0
+    assert main(["derive", "goodfellow-lstm", "--wrt", "W^{f}"]) == 0  # braced or not: the one parameter W^f
     out = capsys.readouterr().out
     assert "∂⁺h_kp/∂W^f_qr" in out and "W^fᵀ" in out
     source = build("notes", CellLecture(derive_cell(graph, ("W^f",), 3), title="t", author="a", detail="full"))
