@@ -142,6 +142,10 @@ def test_printed_names(graph, capsys):
     source = build("notes", CellLecture(derive_cell(graph, ("W^f",), 3), title="t", author="a", detail="full"))
     assert r"{W^{f}}^{\top}" in source and r"\partial W^{f}_{qr}" in source
     assert r"W^{f}^{" not in source and r"W^{o}^{" not in source  # never a double superscript
+    from symbptt.cell.reverse import reverse_program
+
+    program = "\n".join(reverse_program(graph, 2).latex_lines())  # `derive --explicit --format latex`
+    assert r"{W^{f}}^{\top} \bar{v}" in program and r"W^{f}^{" not in program
 
 
 def _spec(tmp_path, parameters: str) -> str:
