@@ -152,7 +152,8 @@ class _Locator:
 
     def __call__(self, key: str, table: str | None = None, entry: int = 0) -> str:
         current, seen = None, -1
-        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        escaped = re.escape(key)  # a key with ^ (Goodfellow's "W^f") is quoted in TOML
+        pattern = re.compile(rf"""^\s*({escaped}|"{escaped}"|'{escaped}')\s*=""")
         for number, line in enumerate(self.lines, start=1):
             stripped = line.strip()
             header = re.match(r"^\[\[?\s*([A-Za-z0-9_.-]+)\s*\]\]?", stripped)

@@ -20,7 +20,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "symbptt"
 LAYERS: dict[int, tuple[str, ...]] = {
     0: ("symbptt", "errors", "safe", "files", "oracle", "cache", "display", "dimensions", "indices", "names",
         "budget"),
-    1: ("functions", "shapes", "model", "spec", "cell", "cell.ops", "cell.equations", "cell.graph", "cell.spec_table"),
+    1: ("functions", "shapes", "model", "spec", "cell", "cell.ops", "cell.equations", "cell.graph", "cell.spec_table",
+        "cell.names"),
     2: ("calculus", "derivation", "terms", "bptt", "program", "tensors", "analysis", "gradient_flow", "lecture",
         "cell.derive_terms", "cell.jacobian", "cell.bptt", "cell.derive", "cell.derive_elements",
         "cell.reverse", "cell.forward"),

@@ -6,8 +6,10 @@ names, numbers, products, sums and function applications. Meaning (which names
 are states, which product is matrix times vector) is decided by ``graph.py``.
 
 Names: a letter, a Greek letter, an accented or bold letter (``\\tilde{h}``), with an
-optional subscript. A subscript ``t`` or ``t-1`` is the time step; any other
-subscript is part of the name (``W_f``, ``b_{hn}``); ``a_{f,t}`` has both.
+optional subscript and superscript. A subscript ``t`` or ``t-1`` is the time step; any other
+subscript is part of the name (``W_f``, ``b_{hn}``); ``a_{f,t}`` has both. A superscript in
+parentheses is the time step too, as books write it (``x^{(t)}``, ``h^{(t-1)}``); any other
+superscript is part of the name (Goodfellow's ``W^f``, ``b^{o}``: key ``W^f``, LaTeX ``W^{f}``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from lark.exceptions import (
     VisitError,
 )
 
+from symbptt.cell.names import key_of
 from symbptt.errors import ParseError
 
 MAX_EQUATIONS_CHARS = 20_000
@@ -37,11 +40,12 @@ TIMES = ("t", "t-1")
 class Name:
     """A model name without its time: ``key`` for code and specs, ``latex`` for print.
 
-    ``W_f`` has key ``W_f`` and latex ``W_{f}``; ``\\tilde{h}`` has key ``h_tilde``.
+    ``W_f`` has key ``W_f`` and latex ``W_{f}``; ``\\tilde{h}`` has key ``h_tilde``; ``W^f``
+    has key ``W^f`` and base latex ``W^{f}`` (the superscript stays on the base: ``W^{f}_{t}``).
     """
 
     key: str
-    base_latex: str  # \tilde{h}, W
+    base_latex: str  # \tilde{h}, W, W^{f}
     sub: str = ""  # f, hn
 
     @property
@@ -189,19 +193,38 @@ class _Build(Transformer):
         return (key, f"{style}{{{latex}}}")
 
     def subscript(self, children):
-        return "".join(str(child) for child in children)
+        return ("sub", "".join(str(child) for child in children))
+
+    def name_superscript(self, children):
+        return ("sup", "".join(str(child) for child in children))
+
+    def time_superscript(self, children):
+        return ("time", "".join(str(child) for child in children))
 
     @v_args(meta=True)
     def symbol(self, meta, children):
         key, latex = children[0]
-        sub = children[1] if len(children) > 1 else ""
         position = self._position(meta)
-        name_sub, time = _split_subscript(sub, position)
+        where = f"{meta.line}:{meta.column}"
+        scripts: dict[str, str] = {}
+        for kind, text in children[1:]:
+            if kind in scripts:
+                what = {"sub": "subscripts", "sup": "superscripts", "time": "time superscripts"}[kind]
+                raise ParseError(f"{position.text}: two {what} (write one)", where)
+            scripts[kind] = text
+        name_sub, time = _split_subscript(scripts.get("sub", ""), position)
+        if "time" in scripts:
+            if time is not None:
+                raise ParseError(f"{position.text}: the step is written twice (t as a subscript and "
+                                 "a superscript)", where)  # fmt: skip
+            time = _superscript_time(scripts["time"], position)
         if name_sub:
             if not re.fullmatch(r"[A-Za-z0-9]+", name_sub):
-                raise ParseError(f"the subscript {sub!r} is neither a time (t, t-1) nor a name", f"{meta.line}:{meta.column}")
-            key = f"{key}_{name_sub}"
-        return Node("name", position, name=Name(key, latex, name_sub), time=time)
+                raise ParseError(f"the subscript {scripts['sub']!r} is neither a time (t, t-1) nor a name", where)
+        superscript = scripts.get("sup", "")
+        if superscript:
+            latex = f"{latex}^{{{superscript}}}"
+        return Node("name", position, name=Name(key_of(key, name_sub, superscript), latex, name_sub), time=time)
 
     # expressions -------------------------------------------------------
     @v_args(meta=True)
@@ -236,6 +259,14 @@ class _Build(Transformer):
     def call(self, meta, children):
         function, argument = children
         return Node("call", self._position(meta), (argument,), function=function)
+
+
+def _superscript_time(written: str, position: Position) -> str:
+    """``t`` (from x^{(t)}) -> 't'; ``t-1`` -> 't-1'; anything else is refused."""
+    if written in TIMES:
+        return written
+    raise ParseError(f"{position.text}: a step in parentheses is (t) or (t-1), not ({written})",
+                     f"{position.line}:{position.column}")  # fmt: skip
 
 
 def _split_subscript(sub: str, position: Position) -> tuple[str, str | None]:

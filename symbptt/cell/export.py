@@ -33,6 +33,7 @@ import re
 from dataclasses import dataclass
 
 from symbptt.cell.graph import StepGraph
+from symbptt.cell.names import identifier
 from symbptt.cell.ops import OPS, Expr
 
 BACKENDS = ("numpy", "jax", "torch")
@@ -312,7 +313,7 @@ class _Lowering:
         """The (T, B, …) array of a node's values at every step."""
         node = self.graph.nodes[index]
         if node.kind == "parameter":
-            return f"p_{node.name.key}"
+            return f"p_{identifier(node.name.key)}"
         if node.kind == "constant":
             return repr(float(node.value))
         if node.kind == "input":
@@ -396,7 +397,7 @@ class _Lowering:
         first = next(iter(model.parameters))
         self.emit(f"like = _array(params[{first!r}])")
         for name in model.parameters:
-            self.emit(f"p_{name} = _array(params[{name!r}], like)")
+            self.emit(f"p_{identifier(name)} = _array(params[{name!r}], like)")
         self.emit("xs = _array(xs, like)")
         self.emit("ys = _labels(ys)" if model.loss == "cross-entropy" else "ys = _array(ys, like)")
         self.emit("_check_shapes(params, xs, ys)")
@@ -428,7 +429,7 @@ class _Lowering:
     def _state_size(self) -> str:
         for name, shape in self.graph.model.parameters.items():
             if "d" in shape:
-                return f"p_{name}.shape[{shape.index('d')}]"
+                return f"p_{identifier(name)}.shape[{shape.index('d')}]"
         size = self.graph.size("d")
         return str(size) if isinstance(size, int) else "xs.shape[-1]"
 
@@ -708,7 +709,8 @@ class _Lowering:
                 return
             if kind == "parameter":
                 key = nodes[target].name.key
-                self.emit(f"g_{key} = g_{key} + {value}" if key in grads else f"g_{key} = {value}")
+                code = identifier(key)  # W^f: g_W_sup_f
+                self.emit(f"g_{code} = g_{code} + {value}" if key in grads else f"g_{code} = {value}")
                 grads[key] = True
             elif kind == "state":
                 state = nodes[target].name.key
@@ -857,8 +859,8 @@ class _Lowering:
                 add_full(argument, self._full_contribution(contribution, argument))
         for name in graph.model.parameters:
             if name not in grads:
-                self.emit(f"g_{name} = _zeros(p_{name}.shape, like)")
-        self.emit("grads = {" + ", ".join(f"{name!r}: g_{name}" for name in graph.model.parameters) + "}")
+                self.emit(f"g_{identifier(name)} = _zeros(p_{identifier(name)}.shape, like)")
+        self.emit("grads = {" + ", ".join(f"{name!r}: g_{identifier(name)}" for name in graph.model.parameters) + "}")
         self.emit("return _float(loss), grads")
 
     def _grouped_full(self, index: int, groups: dict, add_full, parameters_only: bool = False) -> None:

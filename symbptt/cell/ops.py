@@ -410,11 +410,19 @@ def print_latex(expr: Expr, leaf: Callable[[Expr], str], context: int = 0) -> st
     printed = []
     for position, argument in enumerate(expr.args):
         needed = op.argument_precedence[position] if position < len(op.argument_precedence) else op.precedence
-        printed.append(print_latex(argument, leaf, needed))
+        text = print_latex(argument, leaf, needed)
+        if f"{{{position}}}^" in op.latex and _has_superscript(text):
+            text = f"{{{text}}}"  # W^{f} transposed: {W^{f}}^{\top}, never a double superscript
+        printed.append(text)
     text = op.latex.join(printed) if op.arity == -1 else op.latex.format(*printed)  # -1: n-ary, latex joins
     if op.precedence < context:
         return rf"\left({text}\right)"
     return text
+
+
+def _has_superscript(text: str) -> bool:
+    """A printed name that carries a superscript (``W^{f}``, ``a^{f}_{t}``), not a parenthesised term."""
+    return "^" in text and " " not in text and not text.startswith((r"\left(", "{"))
 
 
 def lower(expr: Expr, backend: str, leaf: Callable[[Expr], str], context: int = 0) -> str:

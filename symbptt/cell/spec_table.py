@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from symbptt.cell.names import identifier, identifier_clash, key_latex, spec_key
 from symbptt.errors import SpecError
 
 MODEL_KEYS = {
@@ -81,7 +82,7 @@ def read_model_table(table: dict, at, text: str, path: Path, check_type, check_c
             raise SpecError(f"{key} {value!r} is not a name (a letter, then letters, digits or _)", at(key, "model"))
     if len(set(states)) != len(states):
         raise SpecError("'state' names a state twice", at("state", "model"))
-    parameters = _parameters(table["parameters"], at)
+    parameters, written = _parameters(table["parameters"], at)
     where = at("equations", "model")
     line = int(where.rsplit(":", 1)[1]) if where.rsplit(":", 1)[-1].isdigit() else 1
     lines = text.splitlines()
@@ -91,7 +92,7 @@ def read_model_table(table: dict, at, text: str, path: Path, check_type, check_c
         name=names["name"], input=names["input"], states=tuple(states), output=names["output"],
         loss=table.get("loss", "cross-entropy"), equations=table["equations"], parameters=parameters,
         equations_line=line, where=str(path),
-        parameter_lines={name: at(name, "model.parameters") for name in parameters},
+        parameter_lines={name: at(written[name], "model.parameters") for name in parameters},
         key_lines={**{key: at(key, "model") for key in ("state", "output", "input")}, "model": at("model"),
                    "dimensions": at("dimensions"), **{f"dimension {dim}": at(dim, "dimensions") for dim in "dnk"}},
     )  # fmt: skip
@@ -111,16 +112,28 @@ def notation_of(table: dict, at) -> dict:
     return notation
 
 
-def _parameters(table: dict, at) -> dict:
+def _parameters(table: dict, at) -> tuple[dict, dict]:
+    """The parameters' shapes by key (W^{f} is keyed W^f) and each key's spelling in the spec."""
     if not table:
         raise SpecError("[model.parameters] is empty", at("parameters", "model"))
     if len(table) > MAX_MODEL_PARAMETERS:
         raise SpecError(f"{len(table)} parameters are more than {MAX_MODEL_PARAMETERS}", at("parameters", "model"))
     shapes = {}
+    written = {}  # key -> the spec's spelling (W^{f} and W^f are one key, W^f)
     for name, shape in table.items():
         where = at(name, "model.parameters")
-        if not _NAME.fullmatch(name):
-            raise SpecError(f"parameter {name!r} is not a name (a letter, then letters, digits or _)", where)
+        key = spec_key(name)
+        if key is None:
+            raise SpecError(f"parameter {name!r} is not a name (a letter, then letters, digits or _, "
+                            "optionally a superscript: W^f, W^{f})", where)  # fmt: skip
+        if key in written:
+            raise SpecError(f"parameters {written[key]!r} and {name!r} are the same name {key_latex(key)}", where)
+        written[key] = name
+        clash = identifier_clash([*written])
+        if clash is not None:
+            raise SpecError(f"parameters {written[clash[0]]!r} and {written[clash[1]]!r} would both be "
+                            f"{identifier(clash[1])} in exported code; rename one", where)  # fmt: skip
+        name = key
         if not isinstance(shape, list) or len(shape) > 2:
             raise SpecError(f'the shape of {name} must be a list of at most two dimensions, e.g. ["d", "n"], '
                             f"not {shape!r}", where)  # fmt: skip
@@ -129,4 +142,4 @@ def _parameters(table: dict, at) -> dict:
                 raise SpecError(f"the shape of {name}: {part!r} is not d, n or k (or a whole number from 1 to {MAX_SIZE})",
                                 where)  # fmt: skip
         shapes[name] = tuple(shape)
-    return shapes
+    return shapes, written

@@ -28,9 +28,12 @@ def cell_graph(args):
 
 def parameters_of(args_wrt, spec, graph) -> tuple:
     """The parameters asked for (``--wrt``, repeatable or one), checked against the cell's."""
+    from symbptt.cell.names import spec_key
+
     if not args_wrt:
         return tuple(name for name in spec.parameters if name in graph.parameter_nodes) or graph.parameters
     asked = (args_wrt,) if isinstance(args_wrt, str) else tuple(dict.fromkeys(args_wrt))
+    asked = tuple(dict.fromkeys(spec_key(name) or name for name in asked))  # W^{f} is the parameter W^f
     for name in asked:
         if name not in graph.parameter_nodes:
             raise UsageError(f"the cell {graph.model.name} has no parameter {name!r} "

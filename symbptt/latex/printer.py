@@ -198,6 +198,8 @@ class LecturePrinter(LatexPrinter):
         inner = self._print(term.arg)
         if type(term.arg).__name__ in ("Add", "Product", "Hadamard", "Transpose") or _infix_op(term.arg):
             inner = self.delimit(inner)
+        elif _top_level_superscript(inner):
+            inner = f"{{{inner}}}"  # W^{f} transposed: {W^{f}}^{\top}, never a double superscript
         return inner + r"^{\top}"
 
     def _term_Hadamard(self, term):
@@ -354,6 +356,16 @@ def _show(obj) -> str:
 
 
 display.register("latex", _show)
+
+
+def _top_level_superscript(latex: str) -> bool:
+    """Whether ``latex`` has a ``^`` outside every brace (``W^{f}``, not ``{a^{f}}_{k}``)."""
+    depth = 0
+    for char in latex:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == "^" and depth == 0:
+            return True
+    return False
 
 
 def _infix_op(term) -> bool:

@@ -32,6 +32,7 @@ import numpy as np
 from symbptt.errors import SpecError
 from symbptt.verify import ast
 from symbptt.verify.semantics import UNBOUND, MeaningError
+from symbptt.verify.superscript_names import join_superscripts, superscripted_keys
 
 LECTURE_VECTORS = ("s", "a", "x", "o", "y", "e")
 LECTURE_PARAMETERS = ("W", "U", "V", "b", "c")
@@ -57,6 +58,8 @@ class ModelNames:
 
     def translate(self, lhs: ast.Node, rhs: ast.Node, conditions: tuple) -> tuple:
         """The claim in the lecture's names; MeaningError for a name of no meaning here."""
+        keys = superscripted_keys(self.parameters)  # Goodfellow's W^f: a name, not W to the power f
+        lhs, rhs, conditions = join_superscripts((lhs, rhs, conditions), keys)
         rewrite = _Rewriter(self)
         sides = rewrite.node(lhs), rewrite.node(rhs)
         bound = {node.index for side in sides for node in side.walk()
@@ -84,6 +87,8 @@ def _plain(text: str) -> str:
 
 
 def _split_key(key: str) -> tuple[str, str]:
+    if "^" in key:
+        return key, ""  # W^f, W_f^g: one name (superscript_names joins W^{f} of a claim into it)
     base, _, sub = key.partition("_")
     return base, sub
 
