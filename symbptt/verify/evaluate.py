@@ -604,7 +604,7 @@ def _held_before(node: ir.Deriv, env: Env) -> int:
         return latest  # the network holds every quantity of a step before it (World.hold_all)
     single = isinstance(numerator, ir.Quantity)
     symbols = ir.table()
-    if not single and all(name in symbols.states for step, name, _ in found if step == latest):
+    if not single and all(symbols.is_state(name) for step, name, _ in found if step == latest):
         names = {item.name for item in ir.walk(numerator) if isinstance(item, ir.Quantity)}
         if names & set(symbols.parameters) and node.denominator.name in symbols.recurrent_parameters:  # the states depend on it
             raise Unsupported("it is not clear which states ∂ holds fixed here: write ∂⁺ (the states "

@@ -219,6 +219,10 @@ class _Mapper:
                     f"found {count} indices",
                     _where(node),
                 )
+            if count == 2 and base in symbols.whole:
+                raise MeaningError(f"an entry of the stacked {symbols.show(base)}_k is not checked (which state's "
+                                   "block is it in?): write the state's own entry, h_{kp} or δ^{c}_{kp}",
+                                   _where(node))  # fmt: skip
             return ir.Quantity(base, _step(indices[0], node), indices[1:], span=span)
         if base == "L":
             if count != 1:
@@ -252,7 +256,7 @@ class _Mapper:
 
     def _ErrorVector(self, node: ast.ErrorVector) -> ir.Node:
         symbols = ir.table()
-        if not symbols.lecture and len(symbols.states) != 1:
+        if not symbols.lecture and len(symbols.states) != 1 and "delta" not in symbols.vector_size:
             raise MeaningError(f"δ_k is ambiguous for {symbols.model}, whose states are "
                                f"{', '.join(symbols.show(s) for s in symbols.states)}: write ∇_{{h_k}} L or "
                                "∂L/∂c_k", _where(node))  # fmt: skip
@@ -418,7 +422,8 @@ def _entry_as_quantity(node: ir.Node) -> ir.Node:
     symbols = ir.table()
     if quantity.step is None and len(symbols.parameter_size.get(quantity.name, ())) == len(node.indices):
         return ir.Quantity(quantity.name, None, node.indices, span=node.span)
-    if quantity.step is not None and quantity.name in symbols.vectors and len(node.indices) == 1:
+    if (quantity.step is not None and quantity.name in symbols.vectors and len(node.indices) == 1
+            and quantity.name not in symbols.whole):  # fmt: skip
         return ir.Quantity(quantity.name, quantity.step, node.indices, span=node.span)
     return node
 
