@@ -267,18 +267,28 @@ class _Rewriter:
     def _superscripted(self, node: ast.Power):
         """A cell's a^{f}_{kp} (the argument of f's activation) and δ^{c}_k (a block of δ_k), which
         TeX reads as a power; None for anything else (a real power)."""
-        exponent = node.exponent
+        exponent, base = node.exponent, node.base
+        if isinstance(base, ast.ErrorVector) and _is_a_of(exponent):  # δ^{a^{f}}_k = ∇_{a^{f}_k} L
+            argument = ast.Power(base=ast.Indexed(base="a", indices=(base.step,), span=node.span),
+                                 exponent=exponent.exponent, span=node.span)  # fmt: skip
+            return ast.Gradient(of=ast.Symbol(name="L", span=node.span), by=self.node(argument), span=node.span)
         if not isinstance(exponent, ast.Symbol):
             return None
         key = self.names.vectors.get((exponent.name, exponent.accent))
-        base = node.base
-        if isinstance(base, ast.ErrorVector) and not self.names.blocks:
-            return None
+        if isinstance(base, ast.KroneckerDelta) and key in self.names.blocks:  # δ^{c}_{kp}: entry p of δ^{c}_k
+            return ast.Indexed(base=self.names.blocks[key], indices=(self.any(base.first), self.any(base.second)),
+                               span=node.span)  # fmt: skip
         if isinstance(base, ast.ErrorVector):
-            if key not in self.names.blocks:
-                raise MeaningError(f"δ^{{{_shown((exponent.name, exponent.accent))}}}: the blocks of δ_k are "
-                                   f"δ^{{x}}_k for the states x of the model {self.names.spec}")  # fmt: skip
-            return ast.Indexed(base=self.names.blocks[key], indices=(self.any(base.step),), span=node.span)
+            states = self.names.table.states
+            if key in self.names.blocks:
+                return ast.Indexed(base=self.names.blocks[key], indices=(self.any(base.step),), span=node.span)
+            if not self.names.blocks and len(states) == 1 and key == states[0]:
+                return dataclasses.replace(base, step=self.any(base.step))  # δ^{h}_k of the one state h: δ_k
+            if key is None:
+                return None  # δ_k to a power
+            raise MeaningError(f"δ^{{{_shown((exponent.name, exponent.accent))}}}_k: δ^{{x}}_k is read for the "
+                               f"states x of the model {self.names.spec} ({', '.join(states)}) and δ^{{a^{{g}}}}_k "
+                               "for an activation's argument")  # fmt: skip
         if not (isinstance(base, ast.Indexed) and base.base == "a" and not base.accent and base.indices):
             return None
         if ("a", "") in self.names.vectors or any(b == "a" for b, _ in self.names.parameters):
@@ -433,6 +443,12 @@ class _Rewriter:
             if role == "ell":
                 return dataclasses.replace(node, name="ell", indices=tuple(self.any(i) for i in node.indices))
         return self._fields(node)
+
+
+def _is_a_of(node) -> bool:
+    """a^{f}, as the exponent of δ^{a^{f}}_k."""
+    return (isinstance(node, ast.Power) and isinstance(node.base, ast.Symbol) and node.base.name == "a"
+            and not node.base.accent and isinstance(node.exponent, ast.Symbol))  # fmt: skip
 
 
 def _key(base: str, sub: str) -> str:

@@ -531,6 +531,10 @@ class _Roles:
             return
         if isinstance(node, ir.Entry):
             sizes = _entry_sizes(node)
+            if sizes and any(size not in (1, "d", "n", "K") for size in sizes):
+                raise MeaningError("an entry of a quantity sized by the stacked states (s_k, δ_k: 2d) is not "
+                                   "checked: write the state's own entry, [∇_{h_k} L]_p or δ^{c}_{kp}",
+                                   _where(node))  # fmt: skip
             for position, index in enumerate(node.indices):
                 if sizes and position < len(sizes) and sizes[position] != 1:
                     self.record_index(index, ("entry", sizes[position]), scope)
