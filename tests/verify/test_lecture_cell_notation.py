@@ -224,3 +224,19 @@ def test_the_stacked_jacobian_matches_central_differences():
     numeric = np.array([(step_with(p["U_f"] + size * e) - step_with(p["U_f"] - size * e)) / (2 * size)
                         for e in bumps]).T  # fmt: skip
     np.testing.assert_allclose(explicit, numeric, rtol=1e-6, atol=1e-8)
+
+
+# ------------------------------------------------------------------- the shipped lectures' claims
+
+
+@pytest.mark.parametrize("name", ["lstm-bptt", "gru-bptt"])
+def test_the_lstm_and_gru_lectures_claims_verify_as_expected(name):
+    """Every [[claims]] entry of the two lectures, checked as ``symbptt build`` checks it (the
+    build itself, documents and exports, is tests/cell/test_cell_lecture.py's)."""
+    from symbptt.build import verify_claim as build_verify
+    from symbptt.spec import resolve
+
+    spec = resolve(name)
+    assert len(spec.claims) >= 6 and any(claim.expect == "wrong" for claim in spec.claims)
+    results = [build_verify(claim, spec) for claim in spec.claims]
+    assert [(r.name, r.verdict) for r in results] == [(c.name, c.expect) for c in spec.claims], results
