@@ -12,8 +12,9 @@ What a derivative holds fixed (``World``):
 
 * total (``hold`` None): by a parameter, the input or a vector v_k, everything computed
   from it afterwards follows it — at step k too (h_k follows c_k);
-* ``block``: by a state of a model with several states, as step k+1 reads it, the other
-  states of step k held: the block of the state Jacobian (∂c_t/∂c_{t-1} = diag(f_t));
+* ``block``: by a state of a model with several states, the other states of step k held (at
+  step k itself too: h_k does not follow c_k): the block of the state Jacobian
+  (∂c_t/∂c_{t-1} = diag(f_t)), the columns of ∂s_t/∂s_k that belong to c_k;
 * step-local (``hold`` = k*): every state of a step before k* is held where it is used;
   ``hold_all`` (a written ∂⁺) holds every quantity of a step before k*;
 * by the stacked state s_k = (h_k; c_k): every state of step k is the variable (its block of
@@ -148,7 +149,7 @@ class CellWorld:
     """
 
     def __init__(self, net: CellNetwork, var: tuple, hold: int | None, hold_all: bool, block: bool):
-        self.var, self.hold = var, hold
+        self.var, self.hold, self.block = var, hold, block
         if var[0] in net.symbols.values_only:
             raise Unsupported(f"a derivative by {net.symbols.show(var[0])} is not checked", None)
         self.net = net
@@ -209,10 +210,12 @@ class CellWorld:
         """The direction of the state ``state`` at ``step`` when it is (a block of) the variable, else None."""
         if self.var == (self._names[state], step):
             return self._seed
-        stack = self.net.symbols.stack
+        stack, size = self.net.symbols.stack, self.net.sizes.d
         if stack is not None and self.var == (stack, step):
-            position, size = self.net.graph.states.index(state), self.net.sizes.d
+            position = self.net.graph.states.index(state)
             return self._seed[:, position * size : (position + 1) * size]
+        if self.block and self.var[1] == step:  # another state of the variable's step: held
+            return np.zeros((self.size, size))
         return None
 
     def _seed_of(self, node, step: int):

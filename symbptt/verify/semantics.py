@@ -229,11 +229,10 @@ class _Mapper:
                 raise MeaningError("L takes one index, the step (L_t); L alone is the whole loss", _where(node))
             return ir.Quantity("L", _step(indices[0], node), span=span)
         if base == "J":
-            if not symbols.lecture:
-                raise MeaningError(f"J_k is the lecture's Jacobian ∂s_k/∂s_{{k-1}}; for {symbols.model} write the "
-                                   "derivative itself (∂h_t/∂h_{t-1})", _where(node))  # fmt: skip
             if count != 1:
                 raise MeaningError("J takes one index, the step: J_k = ∂s_k/∂s_{k-1}", _where(node))
+            if not symbols.lecture:
+                return _state_jacobian(symbols, _step(indices[0], node), node)
             return ir.Quantity("J", _step(indices[0], node), span=span)
         if base in symbols.parameters:
             wanted = len(symbols.parameter_size[base])
@@ -411,6 +410,16 @@ class _Mapper:
         first, second = (_linear(argument) for argument in limit.arguments)
         bounds.append((side, second))
         return first
+
+
+def _state_jacobian(symbols: ir.SymbolTable, step: ir.Lin, node: ast.Node) -> ir.Deriv:
+    """J_k of a cell: the state Jacobian ∂s_k/∂s_{k-1} of its one state, or of its states stacked."""
+    state = symbols.stack or (symbols.states[0] if len(symbols.states) == 1 else None)
+    if state is None:
+        raise MeaningError(f"J_k is the lecture's Jacobian ∂s_k/∂s_{{k-1}}; for {symbols.model} write the "
+                           "derivative itself (∂h_t/∂h_{t-1})", _where(node))  # fmt: skip
+    previous = ir.Quantity(state, step.plus(ir.Lin.number(1), -1), span=node.span)
+    return ir.Deriv(ir.Quantity(state, step, span=node.span), previous, "total", span=node.span)
 
 
 def _entry_as_quantity(node: ir.Node) -> ir.Node:

@@ -219,7 +219,7 @@ def test_a_counterexample_reproduces_with_the_printed_seed(capsys):
         (r"s_{tp} = 0", "an entry of the stacked s_k is not checked"),  # which block? (s is (h; c))
         (r"\frac{\partial L}{\partial W} = 0", "not a parameter of the model lstm"),
         (r"\frac{\partial L}{\partial W_g} = 0", "not a parameter of the model lstm"),
-        (r"J_t = 0", "J_k is the lecture's Jacobian"),
+        (r"\frac{\partial J_t}{\partial U_f} = 0", "a derivative inside a derivative"),  # J_t = ∂s_t/∂s_{t-1}
         (r"[\delta_t]_q = 0", "an entry of a quantity sized by the stacked states"),
         (r"\sum_{k=1}^{T} \delta_{kq} f_{kq} = 1", "δ_k is ambiguous"),  # not silently a Kronecker delta
         (r"g_t = f_t", "g is not a vector of the model lstm"),

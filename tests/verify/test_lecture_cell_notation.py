@@ -47,6 +47,14 @@ LSTM_CLAIMS = [  # (what, the claim, a planted mistake)
      r"\delta_{k} = \left(\frac{\partial s_{k+1}}{\partial s_k}\right)^{\top} \delta_{k+1} + "
      r"\left(\frac{\partial L_k}{\partial s_k}\right)^{\top}",
      r"\delta_{k} = \left(\frac{\partial s_{k+1}}{\partial s_k}\right)^{\top} \delta_{k+1}"),
+    ("J_k is the stacked state's Jacobian", r"\delta_{k} = \left(\frac{\partial L_k}{\partial s_k}\right)^{\top} + "
+     r"J_{k+1}^{\top} \delta_{k+1}", r"\delta_{k} = \left(\frac{\partial L_k}{\partial s_k}\right)^{\top} + J_{k}^{\top} \delta_{k+1}"),
+    ("∂s_t/∂c_k: the columns of c_k in ∂s_t/∂s_k (h_k held)",
+     r"\frac{\partial L_t}{\partial (U_f)_{qr}} = \sum_{k=1}^{t} \sum_{p=1}^{d} \left(\left[\frac{\partial L_t}{\partial s_t} "
+     r"\frac{\partial s_t}{\partial c_k}\right]_p \frac{\partial^{+} c_{kp}}{\partial (U_f)_{qr}} + \left[\frac{\partial L_t}"
+     r"{\partial s_t} \frac{\partial s_t}{\partial h_k}\right]_p \frac{\partial^{+} h_{kp}}{\partial (U_f)_{qr}}\right)",
+     r"\frac{\partial L_t}{\partial (U_f)_{qr}} = \sum_{k=1}^{t} \sum_{p=1}^{d} \left[\frac{\partial L_t}{\partial s_t} "
+     r"\frac{\partial s_t}{\partial h_k}\right]_p \frac{\partial^{+} h_{kp}}{\partial (U_f)_{qr}}"),
     ("∂s_t/∂s_k, a product of blocks", r"\frac{\partial s_t}{\partial s_k} = \prod_{j=k+1}^{t} \frac{\partial s_j}{\partial s_{j-1}}",
      r"\frac{\partial s_t}{\partial s_k} = \prod_{j=k+2}^{t} \frac{\partial s_j}{\partial s_{j-1}}"),
     ("BPTT through the stacked state",
@@ -111,6 +119,7 @@ def test_gru_lecture_notation(what, claim, mistake, gru):
         ("lstm", r"\frac{\partial L}{\partial \delta^{c}_k} = 0", "a derivative by \\delta^{c} is not checked"),
         ("lstm", r"\frac{\partial \delta^{c}_k}{\partial U_f} = 0", "the derivative of \\delta^{c} is not checked"),
         ("lstm", r"s_{kp} = h_{kp}", "an entry of the stacked s_k"),
+        ("lstm", r"\frac{\partial (s_k^{\top} s_k + h_k^{\top} h_k)}{\partial c_k} = 0", "s_k and another vector of step k"),
         ("gru", r"s_k = h_k", "s is not a name of the model gru"),  # one state: nothing to stack
         ("gru", r"\delta^{z}_k = \delta_k", "δ^{x}_k is read for the states"),
     ],
@@ -247,3 +256,46 @@ def test_the_lstm_and_gru_lectures_claims_verify_as_expected(name):
     expected = [{"correct": CORRECT, "wrong": WRONG}[claim.expect] for claim in spec.claims]
     names = [claim.name for claim in spec.claims]
     assert dict(zip(names, verdicts, strict=True)) == dict(zip(names, expected, strict=True))
+
+
+# ------------------------------------------------------------------- the lecture's .tex, as printed
+
+SLIDE = r"""
+\begin{align*}
+\frac{\partial c_{k}}{\partial c_{k-1}} &{}= \operatorname{diag}(f_{k}) \tag*{\small $\text{one path: }c_{k-1} \to c_{k}$} \\
+ &\uncover<2->{{}= \operatorname{diag}(f_{k}) I} \tag*{\uncover<2->{\small $\text{times } I$}}
+\end{align*}
+\begin{align*}
+\delta^{h}_{k} &{}= V^{\top}\, (y_{k} - e_{k}) \\
+ &\uncover<2->{{}\quad \scalebox{0.99}{$\displaystyle + \left(\frac{\partial h_{k+1}}{\partial h_{k}}\right)^{\top} \delta^{h}_{k+1}$}} \\
+ &{}\quad + \left(\frac{\partial c_{k+1}}{\partial h_{k}}\right)^{\top} \delta^{c}_{k+1} + \sum_{j=1}^{d} 0 \cdot h_{k}
+\end{align*}
+\begin{align*}
+a_{k} &= b_{k} \\
+ &\quad \scalebox{2}{x}
+\end{align*}
+"""
+
+
+def test_the_lecture_tex_wrappers_are_read_and_a_chain_is_never_cut():
+    """``&{}=``, ``\\tag*{…}``, ``\\uncover<2->{…}``, ``\\scalebox{…}{$\\displaystyle …$}`` are read as
+    the formula they show; a row that begins with ``&`` and has no ``=`` of its own continues the
+    chain above (``\\sum_{j=1}`` is not one), so an unreadable one makes the whole chain unreadable
+    instead of leaving ``δ^{h}_k = Vᵀ(y_k − e_k)`` to be judged alone."""
+    from symbptt.verify.parser import extract_claims
+
+    first, second, third = extract_claims(SLIDE, "slide.tex", keep_going=True)
+    assert first.problem is None and len(first.steps) == 2
+    assert second.problem is None and len(second.steps) == 1 and (second.line, second.end_line) == (7, 9)
+    assert third.problem is not None and third.claim is None  # \scalebox of text: not read, not cut
+
+
+def test_the_lecture_tex_gets_the_verdicts_of_its_formulas(tmp_path, capsys):
+    """The δ^{h} chain is true whole and false without its continuation rows."""
+    from symbptt.cli import main
+
+    path = tmp_path / "slide.tex"
+    path.write_text(SLIDE)
+    code = main(["verify", "--model", "lstm", str(path)])
+    out = capsys.readouterr().out
+    assert code == 1 and "summary: 4 steps: 3 correct, 0 wrong, 1 undecided" in out, out  # 1: not all correct
