@@ -1300,7 +1300,15 @@ def iter_claims(tex_source: str, filename: str, keep_going: bool = False) -> Ite
 def _parse_chains(found, blanked: str, source: SourceText, filename: str, conditions: dict,
                   keep_going: bool) -> Iterator[ast.Chain]:
     for environment, rows in found:
-        for group in _group_rows(rows, blanked, source):
+        try:
+            groups = _group_rows(rows, blanked, source)
+        except ParseError as error:  # several alignment columns (a matrix inside): the environment unread
+            if not keep_going or not rows:
+                raise
+            yield ast.Chain(None, filename, environment, source.line_column(rows[0].start)[0],
+                            source.line_column(rows[-1].end)[0], error)  # fmt: skip
+            continue
+        for group in groups:
             try:
                 claim = _parse_fragment(source, group[0].start, group[-1].end, "claim")
             except ParseError as error:

@@ -288,6 +288,9 @@ def test_the_lecture_tex_wrappers_are_read_and_a_chain_is_never_cut():
     assert first.problem is None and len(first.steps) == 2
     assert second.problem is None and len(second.steps) == 1 and (second.line, second.end_line) == (7, 9)
     assert third.problem is not None and third.claim is None  # \scalebox of text: not read, not cut
+    matrix = r"\begin{align*} J_k &= \begin{pmatrix} a & b \\ c & d \end{pmatrix} \end{align*}"
+    unread, *rest = extract_claims(matrix + SLIDE, "slide.tex", keep_going=True)
+    assert "more than one '&'" in str(unread.problem) and len(rest) == 3  # the others still read
 
 
 def test_the_lecture_tex_gets_the_verdicts_of_its_formulas(tmp_path, capsys):
