@@ -933,6 +933,22 @@ _SCALE = re.compile(r"\s*\{\s*[0-9]*\.?[0-9]+\s*\}")
 _DISPLAY_MATH = re.compile(r"\s*\$(?:\s*\\displaystyle(?![A-Za-z]))?")
 
 
+def _unbrace(text: str, chars: list[str], start: int, stop: int, end: int, mark: str) -> None:
+    """``\\underbrace{X}_{d\\times 1}``: blank the brace and its label (a shape, a word), keep X."""
+    group_end = _group_end(text, stop, end)
+    if group_end is None:
+        return
+    label = re.compile(r"\s*" + re.escape(mark)).match(text, group_end, end)
+    if label is None:
+        return
+    label_end = _group_end(text, label.end(), end)
+    if label_end is None:
+        return
+    opening = text.index("{", stop)
+    _blank(chars, start, opening + 1)
+    _blank(chars, group_end - 1, label_end)
+
+
 def _unwrap(text: str, chars: list[str], start: int, stop: int, end: int) -> None:
     r"""``\uncover<2->{X}``, ``\scalebox{0.9}{$\displaystyle X$}``: blank the wrapper, keep X. A
     wrapper of another form is left as it is (the row does not parse: no verdict)."""
@@ -1085,6 +1101,8 @@ def _split_rows(text: str, chars: list[str], start: int, end: int) -> list[_Row]
                 _blank(chars, i, stop)
             if name in _WRAPPERS:
                 _unwrap(text, chars, i, stop, end)
+            if name in ("underbrace", "overbrace"):
+                _unbrace(text, chars, i, stop, end, "_" if name == "underbrace" else "^")
             i = stop
         elif char == "&" and _ANNOTATION.match(text, i, end):
             # "&& \text{chain rule}": the rest of the row is a comment column.

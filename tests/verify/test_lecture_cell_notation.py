@@ -291,6 +291,9 @@ def test_the_lecture_tex_wrappers_are_read_and_a_chain_is_never_cut():
     matrix = r"\begin{align*} J_k &= \begin{pmatrix} a & b \\ c & d \end{pmatrix} \end{align*}"
     unread, *rest = extract_claims(matrix + SLIDE, "slide.tex", keep_going=True)
     assert "more than one '&'" in str(unread.problem) and len(rest) == 3  # the others still read
+    braced = r"\begin{align*} \underbrace{\frac{\partial c_k}{\partial c_{k-1}}}_{d\times d} &= D \end{align*}"
+    (chain,) = extract_claims(braced, "brace.tex")
+    assert chain.claim == extract_claims(r"\begin{align*} \frac{\partial c_k}{\partial c_{k-1}} = D \end{align*}", "b")[0].claim
 
 
 def test_the_lecture_tex_gets_the_verdicts_of_its_formulas(tmp_path, capsys):
