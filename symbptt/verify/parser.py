@@ -924,6 +924,7 @@ _ROW_SPACING = re.compile(r"\*?(?:\s*\[\s*-?[0-9]*\.?[0-9]+\s*(?:pt|em|ex|mm|cm|
 _LEADING_SPACE = re.compile(r"(?:\s|\\[,;:!]|\\\s|\\q?quad(?![A-Za-z])|~)*")
 _ANNOTATION = re.compile(r"&\s*&")
 _EMPTY_GROUP = re.compile(r"\s*\{\s*\}")
+_TEXT_ROW = re.compile(r"\\(?:text|textrm|textit|mbox|intertext)(?![A-Za-z])")  # "& \text{(elementwise)}"
 _EMPTY_GROUP_BEFORE_EQUALS = re.compile(r"\{\s*\}(?=\s*=)")  # {}= spaces the = as a relation: no-op
 # Wrappers that only show their argument (on some overlays, at some size): read the argument.
 # \only and \alt are not here: their overlays show different text.
@@ -1247,7 +1248,8 @@ def _group_rows(rows: list[_Row], blanked: str, source: SourceText) -> list[list
             current.append(row)
         elif leading and current is not None and _CONTINUING_OPERATOR.match(blanked, first):
             current.append(row)
-        elif leading and current is not None and not _has_relation(blanked, first, row.end):
+        elif (leading and current is not None and not _has_relation(blanked, first, row.end)
+              and not _TEXT_ROW.match(blanked, first)):  # fmt: skip
             # "& \quad X" with no "=": not an equation of its own, the rest of the one above (which
             # is then read whole, or not at all: never judged without it)
             current.append(row)
