@@ -68,9 +68,9 @@ def test_the_lecture_builds_with_pdfs_and_every_shipped_lecture_builds(tmp_path)
 def test_every_shipped_cell_builds_and_checks(tmp_path):
     """The cells given by equations: derivations, documents, export and check (their PDFs are
     compiled by tests/cell/test_latex_cells.py; a build of all of them with PDFs is minutes)."""
-    # The LSTM and GRU lectures (lstm-bptt, gru-bptt) are these cells with claims in the cells'
-    # names, which verify checks only once it reads cells; tests/cell/test_cell_lecture.py
-    # builds their documents and a cell spec's claims.
+    # The LSTM and GRU lectures (lstm-bptt, gru-bptt) are these cells with claims: a build of
+    # them is most of a minute (their exports), so tests/cell/test_cell_lecture.py builds their
+    # documents and tests/verify/test_lecture_cell_notation.py checks all their claims.
     names = sorted(name for name in shipped_specs() if resolve(name).cell is not None and not resolve(name).claims)
     assert {"gru", "lstm", "linear-rnn", "rnn-equations"} <= set(names)
     result = symbptt("build", *names, "-o", "out", "--no-pdf", cwd=tmp_path)

@@ -12,10 +12,18 @@ What a derivative holds fixed (``World``):
 
 * total (``hold`` None): by a parameter, the input or a vector v_k, everything computed
   from it afterwards follows it — at step k too (h_k follows c_k);
-* ``block``: by a state of a model with several states, as step k+1 reads it, the other
-  states of step k held: the block of the state Jacobian (∂c_t/∂c_{t-1} = diag(f_t));
+* ``block``: by a state of a model with several states, the other states of step k held (at
+  step k itself too: h_k does not follow c_k): the block of the state Jacobian
+  (∂c_t/∂c_{t-1} = diag(f_t)), the columns of ∂s_t/∂s_k that belong to c_k;
 * step-local (``hold`` = k*): every state of a step before k* is held where it is used;
-  ``hold_all`` (a written ∂⁺) holds every quantity of a step before k*.
+  ``hold_all`` (a written ∂⁺) holds every quantity of a step before k*;
+* by the stacked state s_k = (h_k; c_k): every state of step k is the variable (its block of
+  the direction), so none of them follows another: ∂s_t/∂s_k is the product of the state
+  Jacobians, ∇_{s_k} L = (δ^{h}_k; δ^{c}_k) their adjoint.
+
+Derived vectors (:mod:`.cell_names`): a^{g} is the value and tangent of the activation's
+argument node (and, as a variable, that node is the seed); s_k stacks the states' values and
+tangents; δ^{x}_k is a block of δ_k, a value only.
 
 Layout as in :mod:`.network`: vectors are (m, 1) columns, tangents carry the derivative
 direction as a leading axis of size M.
@@ -42,10 +50,12 @@ class CellNetwork(Network):
     """
 
     def __init__(self, graph, symbols: ir.SymbolTable, names: dict, sizes: Sizes, T: int, seed: int,
-                 s0_zero: bool):  # fmt: skip
+                 s0_zero: bool, derived: dict | None = None, blocks: dict | None = None):  # fmt: skip
         from symbptt.cell.forward import forward
 
         self.graph, self.symbols, self.names = graph, symbols, names
+        self.derived = dict(derived or {})  # a^{g}'s name → the index of its node
+        self.blocks = {name: state for state, name in (blocks or {}).items()}  # δ^{x}'s name → state x
         self.sizes, self.T, self.seed, self.activation = sizes, T, seed, "sigmoid"
         self.kind = f"the {graph.model.name} cell"  # how a counterexample names the network
         rng = np.random.default_rng(seed)
@@ -67,10 +77,16 @@ class CellNetwork(Network):
             values = self.values[step - 1]
             for key, index in graph.defined.items():
                 self.vectors[(names[key], step)] = column(values[index])
+            for name, index in self.derived.items():
+                self.vectors[(name, step)] = column(values[index])
             self.vectors[(names[graph.model.input], step)] = column(xs[step - 1])
             output = values[graph.output_node]
             self.vectors[(PROBABILITIES, step)] = column(np.exp(reference.log_softmax(output)))
             self.vectors[("e", step)] = column(eye[self.labels[step]])
+        if symbols.stack is not None:
+            for step in range(T + 1):
+                self.vectors[(symbols.stack, step)] = np.vstack([self.vectors[(names[state], step)]
+                                                                 for state in graph.states])  # fmt: skip
         self.losses = [None] + [float(-reference.log_softmax(self.values[t - 1][graph.output_node])[self.labels[t]])
                                 for t in range(1, T + 1)]  # fmt: skip
         self.param_columns = {names[key]: np.asarray(value, dtype=float).reshape(value.shape[0], -1)
@@ -88,10 +104,23 @@ class CellNetwork(Network):
     def jacobian(self, step: int) -> np.ndarray:
         raise Unsupported("J_k is the lecture's Jacobian", None)
 
+    def vector(self, name: str, step: int) -> np.ndarray:
+        if name in self.blocks:  # δ^{x}_k: the rows of δ_k = ∇_{s_k} L that belong to the state x
+            position = self.graph.states.index(self.blocks[name])
+            return self.error(step)[position * self.sizes.d : (position + 1) * self.sizes.d]
+        return self.vectors[(name, step)]
+
     def error(self, step: int) -> np.ndarray:
-        """δ_k = ∇_{h_k} L for a model with one state h."""
-        (state,) = self.symbols.states
-        return self.world((state, step), None).loss_tangent(None).reshape(-1, 1)
+        """δ_k = ∇_{h_k} L for a model with one state h; ∇_{s_k} L for the stacked states."""
+        if self.symbols.stack is not None:
+            var = (self.symbols.stack, step)
+        else:
+            (state,) = self.symbols.states
+            var = (self.names[state], step)
+        tangent = self.world(var, None).loss_tangent(None)
+        if tangent is None:
+            return np.zeros(self.shape_of_variable(var))
+        return tangent.reshape(-1, 1)
 
     def shape_of_variable(self, var: tuple) -> tuple[int, ...]:
         if var[0] == "free":
@@ -120,7 +149,10 @@ class CellWorld:
     """
 
     def __init__(self, net: CellNetwork, var: tuple, hold: int | None, hold_all: bool, block: bool):
-        self.var, self.hold = var, hold
+        self.var, self.hold, self.block = var, hold, block
+        if var[0] in net.symbols.values_only:
+            raise Unsupported(f"a derivative by {net.symbols.show(var[0])} is not checked", None)
+        self.net = net
         shape = net.shape_of_variable(var)
         self.size = int(np.prod(shape)) if shape else 1
         self.tangents: dict = {}
@@ -133,7 +165,7 @@ class CellWorld:
         self._names, self._seed = names, seed
         for key, value in net.params.items():
             self.param_tangents[names[key]] = seed.reshape((self.size, *value.shape)) if var == (names[key],) else None
-        carried = {state: (seed if var == (names[state], 0) else None) for state in graph.states}
+        carried = {state: self._state_seed(state, 0) for state in graph.states}
         for state in graph.states:
             self.tangents[(names[state], 0)] = carried[state]
         for step in range(1, net.T + 1):
@@ -142,13 +174,15 @@ class CellWorld:
             for node in graph.nodes:
                 tangents[node.index] = self._node(node, step, values, tangents, carried)
             if hold_all and hold is not None and step < hold:  # a constant to ∂⁺ at k*
-                tangents = {index: (t if self._is_var(graph.nodes[index], step) else None)
+                tangents = {index: (t if self._seed_of(graph.nodes[index], step) is not None else None)
                             for index, t in tangents.items()}  # fmt: skip
             for key, index in graph.defined.items():
                 self.tangents[(names[key], step)] = tangents[index]
+            for name, index in net.derived.items():
+                self.tangents[(name, step)] = tangents[index]
             if hold is not None and step < hold:  # a state before k* is held, where it is used and as itself
                 for state in graph.states:
-                    if var != (names[state], step):
+                    if self._state_seed(state, step) is None:
                         self.tangents[(names[state], step)] = None
             self.tangents[(names[graph.model.input], step)] = tangents[graph.input_node]
             output, d_output = values[graph.output_node], tangents[graph.output_node]
@@ -167,16 +201,33 @@ class CellWorld:
             for state in graph.states:
                 tangent = tangents[graph.defined[state]]
                 if block and var[1] == step:  # the state Jacobian's block: the other states of step k held
-                    tangent = seed if var == (names[state], step) else None
-                if hold is not None and step < hold and var != (names[state], step):
+                    tangent = self._state_seed(state, step)
+                if hold is not None and step < hold and self._state_seed(state, step) is None:
                     tangent = None  # ∂⁺ at k*: the states of earlier steps are held where they are used
                 carried[state] = tangent
 
-    def _is_var(self, node, step: int) -> bool:
-        """Is ``node`` of step ``step`` the variable (a vector of that step: the input or an equation's)?"""
-        if node.kind not in ("input", "op") or node.name is None:
-            return False
-        return self.var == (self._names[node.name.key], step)
+    def _state_seed(self, state: str, step: int):
+        """The direction of the state ``state`` at ``step`` when it is (a block of) the variable, else None."""
+        if self.var == (self._names[state], step):
+            return self._seed
+        stack, size = self.net.symbols.stack, self.net.sizes.d
+        if stack is not None and self.var == (stack, step):
+            position = self.net.graph.states.index(state)
+            return self._seed[:, position * size : (position + 1) * size]
+        if self.block and self.var[1] == step:  # another state of the variable's step: held
+            return np.zeros((self.size, size))
+        return None
+
+    def _seed_of(self, node, step: int):
+        """The direction of ``node`` of step ``step`` when it is (part of) the variable: a vector of
+        that step (the input, an equation's, an a^{g}, a state in s_k), else None."""
+        if node.kind == "op" and node.name is not None and node.name.key in self.net.graph.states:
+            return self._state_seed(node.name.key, step)
+        if node.kind in ("input", "op") and node.name is not None:
+            return self._seed if self.var == (self._names[node.name.key], step) else None
+        if node.kind == "op" and len(self.var) == 2 and self.net.derived.get(self.var[0]) == node.index:
+            return self._seed if self.var[1] == step else None
+        return None
 
     def _node(self, node, step: int, values: dict, tangents: dict, carried: dict):
         kind = node.kind
@@ -186,13 +237,25 @@ class CellWorld:
             return None
         if kind == "state":
             return carried[node.name.key]
-        if self._is_var(node, step):
-            return self._seed  # the variable itself: what it is computed from does not matter
+        seed = self._seed_of(node, step)
+        if seed is not None:
+            return seed  # the variable itself: what it is computed from does not matter
         if kind == "input":
             return None
         return _tangent(node, values, tangents)
 
     def tangent(self, name: str, step: int):
+        symbols = self.net.symbols
+        if name in symbols.values_only:
+            raise Unsupported(f"the derivative of {symbols.show(name)} is not checked", None)
+        if name == symbols.stack:
+            if self.var[0] == "free":
+                return None
+            parts = [self.tangents.get((self._names[state], step)) for state in self.net.graph.states]
+            if all(part is None for part in parts):
+                return None
+            zero = np.zeros((self.size, self.net.sizes.d))
+            return _column(np.concatenate([zero if part is None else part for part in parts], axis=1))
         return _column(self.tangents.get((name, step)))
 
     def param_tangent(self, name: str):
@@ -264,9 +327,10 @@ def _times(tangent: np.ndarray, value: np.ndarray) -> np.ndarray:
 class CellNetworks:
     """Builds the network of one cell for the numeric search (``search.Settings.network``)."""
 
-    def __init__(self, graph, symbols: ir.SymbolTable, names: dict):
+    def __init__(self, graph, symbols: ir.SymbolTable, names: dict, derived: dict | None = None,
+                 blocks: dict | None = None):  # fmt: skip
         self.graph, self.symbols, self.names = graph, symbols, names
+        self.derived, self.blocks = derived, blocks
 
     def __call__(self, sizes: Sizes, T: int, seed: int, activation: str, s0_zero: bool, zero: tuple = ()):
-        network = CellNetwork(self.graph, self.symbols, self.names, sizes, T, seed, s0_zero)
-        return network
+        return CellNetwork(self.graph, self.symbols, self.names, sizes, T, seed, s0_zero, self.derived, self.blocks)

@@ -604,7 +604,7 @@ def _held_before(node: ir.Deriv, env: Env) -> int:
         return latest  # the network holds every quantity of a step before it (World.hold_all)
     single = isinstance(numerator, ir.Quantity)
     symbols = ir.table()
-    if not single and all(name in symbols.states for step, name, _ in found if step == latest):
+    if not single and all(symbols.is_state(name) for step, name, _ in found if step == latest):
         names = {item.name for item in ir.walk(numerator) if isinstance(item, ir.Quantity)}
         if names & set(symbols.parameters) and node.denominator.name in symbols.recurrent_parameters:  # the states depend on it
             raise Unsupported("it is not clear which states ∂ holds fixed here: write ∂⁺ (the states "
@@ -622,12 +622,14 @@ def _state_block(node: ir.Deriv, var: tuple, env: Env) -> bool:
     ∂c_t/∂c_k for k < t−1 is the cc block of the product of the state Jacobians (every path
     through the later steps). A quantity of step k itself (∂h_k/∂c_k) and the loss (∂L/∂c_k,
     ∇_{c_k} L: the adjoint of the backward pass) follow everything computed from c_k,
-    h_k included. A numerator that mixes step k and later steps is not checked.
+    h_k included. A numerator that mixes step k and later steps is not checked. The stacked
+    state by one of its states, ∂s_t/∂c_k for t ≥ k, is the block too: the columns of
+    ∂s_t/∂s_k that belong to c_k (s_k's entries are independent: ∂s_k/∂c_k = (0; I)).
     """
     symbols = ir.table()
     if len(symbols.states) < 2 or len(var) != 2 or var[0] not in symbols.states:
         return False
-    steps = []
+    steps, names = [], []
     for item in ir.walk(node.numerator):
         if isinstance(item, ir.Quantity) and item.name == "L":
             return False
@@ -636,6 +638,14 @@ def _state_block(node: ir.Deriv, var: tuple, env: Env) -> bool:
                 steps.append(item.step.value(env.bindings))
             except KeyError:
                 raise Unsupported("a derivative by a state of a sum over steps is not checked", None) from None
+            names.append(item.name)
+    if symbols.stack in names:  # ∂s_t/∂c_k (t ≥ k): the columns of ∂s_t/∂s_k of c_k, h_k held
+        if any(step < var[1] for step in steps):
+            return False  # s_t of an earlier step: 0 either way
+        if any(step == var[1] and name != symbols.stack for step, name in zip(steps, names, strict=True)):
+            raise Unsupported(f"the numerator has s_k and another vector of step k: ∂/∂{symbols.show(var[0])} "
+                              "holds the other state in s_k and not in the other", None)  # fmt: skip
+        return True
     later = [step > var[1] for step in steps]
     if any(later) and not all(later):
         raise Unsupported(f"the numerator mixes step {var[1]} and later steps: ∂/∂{symbols.show(var[0])} "

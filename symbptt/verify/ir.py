@@ -53,6 +53,15 @@ class SymbolTable:
     lecture: bool = True
     model: str = "the lecture's RNN"
     shown: dict = field(default_factory=dict)  # name → how it is written (c_tilde → \tilde{c})
+    # vectors read only whole: the stacked state s_k = (h_k; c_k) and its δ_k, sized 2d (an entry
+    # of them would need to say which state's block it is in; write h_{kp} or δ^{c}_{kp})
+    whole: tuple = ()
+    # vectors that are values only, never differentiated nor a derivative's variable (δ^{c}_k)
+    values_only: tuple = ()
+    stack: str | None = None  # the stacked state's name (s), read as a state like h and c
+
+    def is_state(self, name: str) -> bool:
+        return name in self.states or (name is not None and name == self.stack)
 
     def is_matrix(self, name: str) -> bool:
         return len(self.parameter_size.get(name, ())) == 2

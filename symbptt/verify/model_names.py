@@ -25,7 +25,7 @@ line: its claims are not checked, rather than checked against the wrong network.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -55,6 +55,9 @@ class ModelNames:
     absent: tuple = ()  # lecture parameters the model does not have (d2l's linear RNN: b, c): 0
     table: object = None  # an ir.SymbolTable of a model of another form (.cell_names); None: the lecture's
     network: object = None  # then the network its claims are evaluated on (.cell_network.CellNetworks)
+    # a cell's a^{g}: equation key → the vector's name in the table, None where g has several
+    preactivations: dict = field(default_factory=dict)
+    blocks: dict = field(default_factory=dict)  # a cell's δ^{h}, δ^{c}: state key → name in the table
 
     def translate(self, lhs: ast.Node, rhs: ast.Node, conditions: tuple) -> tuple:
         """The claim in the lecture's names; MeaningError for a name of no meaning here."""
@@ -240,6 +243,10 @@ class _Rewriter:
         return dataclasses.replace(value, **changes) if changes else value
 
     def node(self, node):
+        if isinstance(node, ast.Power) and self.names.table is not None:
+            named = self._superscripted(node)
+            if named is not None:
+                return named
         if isinstance(node, ast.Power) and self.names.superscript:
             timed = self._timed(node)
             if timed is not None:
@@ -261,6 +268,44 @@ class _Rewriter:
         if isinstance(node, ast.IndexName):
             return self._index_name(node)
         return self._fields(node)
+
+    def _superscripted(self, node: ast.Power):
+        """A cell's a^{f}_{kp} (the argument of f's activation) and δ^{c}_k (a block of δ_k), which
+        TeX reads as a power; None for anything else (a real power)."""
+        exponent, base = node.exponent, node.base
+        if isinstance(base, ast.ErrorVector) and _is_a_of(exponent):  # δ^{a^{f}}_k = ∇_{a^{f}_k} L
+            argument = ast.Power(base=ast.Indexed(base="a", indices=(base.step,), span=node.span),
+                                 exponent=exponent.exponent, span=node.span)  # fmt: skip
+            return ast.Gradient(of=ast.Symbol(name="L", span=node.span), by=self.node(argument), span=node.span)
+        if not isinstance(exponent, ast.Symbol):
+            return None
+        key = self.names.vectors.get((exponent.name, exponent.accent))
+        if isinstance(base, ast.KroneckerDelta) and key in self.names.blocks:  # δ^{c}_{kp}: entry p of δ^{c}_k
+            return ast.Indexed(base=self.names.blocks[key], indices=(self.any(base.first), self.any(base.second)),
+                               span=node.span)  # fmt: skip
+        if isinstance(base, ast.ErrorVector):
+            states = self.names.table.states
+            if key in self.names.blocks:
+                return ast.Indexed(base=self.names.blocks[key], indices=(self.any(base.step),), span=node.span)
+            if not self.names.blocks and len(states) == 1 and key == states[0]:
+                return dataclasses.replace(base, step=self.any(base.step))  # δ^{h}_k of the one state h: δ_k
+            if key is None:
+                return None  # δ_k to a power
+            raise MeaningError(f"δ^{{{_shown((exponent.name, exponent.accent))}}}_k: δ^{{x}}_k is read for the "
+                               f"states x of the model {self.names.spec} ({', '.join(states)}) and δ^{{a^{{g}}}}_k "
+                               "for an activation's argument")  # fmt: skip
+        if not (isinstance(base, ast.Indexed) and base.base == "a" and not base.accent and base.indices):
+            return None
+        if ("a", "") in self.names.vectors or any(b == "a" for b, _ in self.names.parameters):
+            return None  # the model's own a
+        if key not in self.names.preactivations:
+            raise MeaningError(f"a^{{{_shown((exponent.name, exponent.accent))}}} names the argument of an "
+                               f"activation in that vector's equation; the model {self.names.spec} has none")  # fmt: skip
+        name = self.names.preactivations[key]
+        if name is None:
+            raise MeaningError(f"the equation of {_shown((exponent.name, exponent.accent))} has several "
+                               "activations: which argument a^{…} is, is not checked")  # fmt: skip
+        return ast.Indexed(base=name, indices=tuple(self.any(i) for i in base.indices), span=node.span)
 
     def _join_subscripts(self, node: ast.Product):
         """``W_hh`` as TeX reads it is W_h times h: for a spec parameter W_hh (and no W_h) it is
@@ -403,6 +448,12 @@ class _Rewriter:
             if role == "ell":
                 return dataclasses.replace(node, name="ell", indices=tuple(self.any(i) for i in node.indices))
         return self._fields(node)
+
+
+def _is_a_of(node) -> bool:
+    """a^{f}, as the exponent of δ^{a^{f}}_k."""
+    return (isinstance(node, ast.Power) and isinstance(node.base, ast.Symbol) and node.base.name == "a"
+            and not node.base.accent and isinstance(node.exponent, ast.Symbol))  # fmt: skip
 
 
 def _key(base: str, sub: str) -> str:

@@ -79,6 +79,9 @@ class Sizes:
     K: int
 
     def of(self, name: str) -> int:
+        """The size called ``name``: d, n, K, or ``2d`` (a model's states stacked: (h_k; c_k))."""
+        if name[:-1].isdigit() and name[-1] == "d":
+            return int(name[:-1]) * self.d
         return {"d": self.d, "n": self.n, "K": self.K}[name]
 
 

@@ -923,6 +923,74 @@ _LABEL_ARGUMENT = re.compile(r"\s*\{[^{}]*\}")
 _ROW_SPACING = re.compile(r"\*?(?:\s*\[\s*-?[0-9]*\.?[0-9]+\s*(?:pt|em|ex|mm|cm|in|bp|mu)\s*\])?")
 _LEADING_SPACE = re.compile(r"(?:\s|\\[,;:!]|\\\s|\\q?quad(?![A-Za-z])|~)*")
 _ANNOTATION = re.compile(r"&\s*&")
+_EMPTY_GROUP = re.compile(r"\s*\{\s*\}")
+_TEXT_ROW = re.compile(r"\\(?:text|textrm|textit|mbox|intertext)(?![A-Za-z])")  # "& \text{(elementwise)}"
+_EMPTY_GROUP_BEFORE_EQUALS = re.compile(r"\{\s*\}(?=\s*=)")  # {}= spaces the = as a relation: no-op
+# Wrappers that only show their argument (on some overlays, at some size): read the argument.
+# \only and \alt are not here: their overlays show different text.
+_WRAPPERS = ("uncover", "visible", "onslide", "scalebox")
+_OVERLAY = re.compile(r"\s*<[0-9\-, +]*>")
+_SCALE = re.compile(r"\s*\{\s*[0-9]*\.?[0-9]+\s*\}")
+_DISPLAY_MATH = re.compile(r"\s*\$(?:\s*\\displaystyle(?![A-Za-z]))?")
+
+
+def _unbrace(text: str, chars: list[str], start: int, stop: int, end: int, mark: str) -> None:
+    """``\\underbrace{X}_{d\\times 1}``: blank the brace and its label (a shape, a word), keep X."""
+    group_end = _group_end(text, stop, end)
+    if group_end is None:
+        return
+    label = re.compile(r"\s*" + re.escape(mark)).match(text, group_end, end)
+    if label is None:
+        return
+    label_end = _group_end(text, label.end(), end)
+    if label_end is None:
+        return
+    opening = text.index("{", stop)
+    _blank(chars, start, opening + 1)
+    _blank(chars, group_end - 1, label_end)
+
+
+def _unwrap(text: str, chars: list[str], start: int, stop: int, end: int) -> None:
+    r"""``\uncover<2->{X}``, ``\scalebox{0.9}{$\displaystyle X$}``: blank the wrapper, keep X. A
+    wrapper of another form is left as it is (the row does not parse: no verdict)."""
+    head = _OVERLAY.match(text, stop, end) if text[start + 1 : stop] != "scalebox" else _SCALE.match(text, stop, end)
+    if head is None:
+        return
+    group_start = head.end()
+    group_end = _group_end(text, group_start, end)
+    if group_end is None:
+        return
+    opening = text.index("{", group_start)
+    inner_start, inner_end = opening + 1, group_end - 1
+    if text[start + 1 : stop] == "scalebox":  # its argument is text: $ … $ around the formula
+        math = _DISPLAY_MATH.match(text, inner_start, inner_end)
+        closing = text[inner_start:inner_end].rstrip()
+        if math is None or not closing.endswith("$") or len(closing) < 2:
+            return
+        _blank(chars, inner_start, math.end())
+        dollar = inner_start + len(closing) - 1
+        _blank(chars, dollar, dollar + 1)
+    _blank(chars, start, inner_start)
+    _blank(chars, inner_end, group_end)
+
+
+def _group_end(text: str, start: int, end: int) -> int | None:
+    """The end of the brace group at ``start`` (after spaces), braces nested; None if there is none."""
+    position = start
+    while position < end and text[position].isspace():
+        position += 1
+    if position >= end or text[position] != "{":
+        return None
+    depth = 0
+    while position < end:
+        if text[position] == "\\":
+            position += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(text[position], 0)
+        position += 1
+        if depth == 0:
+            return position
+    return None
 _CONTINUING_OPERATOR = re.compile(r"[+-]|\\(?:cdot|times|odot)(?![A-Za-z])")
 
 
@@ -1027,11 +1095,15 @@ def _split_rows(text: str, chars: list[str], start: int, end: int) -> list[_Row]
                     i = stop
                     continue
                 stop = argument.end()
-            if name == "tag":
-                argument = _LABEL_ARGUMENT.match(text, stop, end)
-                stop = argument.end() if argument is not None else stop
+            if name == "tag":  # \tag{3}, \tag*{\small $\text{chain rule}$}: braces nest
+                star = stop + 1 if text.startswith("*", stop) else stop
+                stop = _group_end(text, star, end) or stop
             if name in ("label", "nonumber", "notag", "tag"):
                 _blank(chars, i, stop)
+            if name in _WRAPPERS:
+                _unwrap(text, chars, i, stop, end)
+            if name in ("underbrace", "overbrace"):
+                _unbrace(text, chars, i, stop, end, "_" if name == "underbrace" else "^")
             i = stop
         elif char == "&" and _ANNOTATION.match(text, i, end):
             # "&& \text{chain rule}": the rest of the row is a comment column.
@@ -1041,8 +1113,10 @@ def _split_rows(text: str, chars: list[str], start: int, end: int) -> list[_Row]
             i = stop
         elif char == "&":
             ampersands.append(i)
-            _blank(chars, i, i + 1)
-            i += 1
+            empty = _EMPTY_GROUP.match(text, i + 1, end)  # "&{}=": the empty group only spaces the =
+            stop = empty.end() if empty is not None else i + 1
+            _blank(chars, i, stop)
+            i = stop
         else:
             i += 1
     rows.append(_Row(row_start, end, ampersands))
@@ -1141,6 +1215,16 @@ def _take_condition(chars: list[str], row: _Row) -> tuple[ast.Condition, ...]:
     return tuple(ast.Condition(terms[i], operators[i], terms[i + 1]) for i in range(len(operators)))
 
 
+def _has_relation(text: str, start: int, end: int) -> bool:
+    """Is there an ``=`` outside braces (not the one of ``\\sum_{j=1}``) in ``text[start:end]``?"""
+    depth = 0
+    for char in text[start:end]:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == "=" and depth <= 0:
+            return True
+    return False
+
+
 def _group_rows(rows: list[_Row], blanked: str, source: SourceText) -> list[list[_Row]]:
     """Join rows into chains: ``&= C`` and ``& + C`` continue, anything else starts anew."""
     chains: list[list[_Row]] = []
@@ -1163,6 +1247,11 @@ def _group_rows(rows: list[_Row], blanked: str, source: SourceText) -> list[list
                 )
             current.append(row)
         elif leading and current is not None and _CONTINUING_OPERATOR.match(blanked, first):
+            current.append(row)
+        elif (leading and current is not None and not _has_relation(blanked, first, row.end)
+              and not _TEXT_ROW.match(blanked, first)):  # fmt: skip
+            # "& \quad X" with no "=": not an equation of its own, the rest of the one above (which
+            # is then read whole, or not at all: never judged without it)
             current.append(row)
         else:
             current = [row]
@@ -1212,6 +1301,12 @@ def iter_claims(tex_source: str, filename: str, keep_going: bool = False) -> Ite
     conditions: dict[int, tuple[ast.Condition, ...]] = {}
     for _, rows in found:
         for row in rows:
+            for empty in _EMPTY_GROUP_BEFORE_EQUALS.finditer("".join(chars[row.start : row.end])):
+                _blank(chars, row.start + empty.start(), row.start + empty.end())
+            shown = "".join(chars[row.start : row.end])
+            empty = _EMPTY_GROUP.match(shown, _LEADING_SPACE.match(shown).end())  # "&{}\quad + …"
+            if empty is not None:
+                _blank(chars, row.start + empty.start(), row.start + empty.end())
             _blank_final_punctuation(chars, row)
             _blank_trailing_note(chars, row)
             _blank_final_punctuation(chars, row)  # "… \quad (2)." has both
@@ -1225,7 +1320,15 @@ def iter_claims(tex_source: str, filename: str, keep_going: bool = False) -> Ite
 def _parse_chains(found, blanked: str, source: SourceText, filename: str, conditions: dict,
                   keep_going: bool) -> Iterator[ast.Chain]:
     for environment, rows in found:
-        for group in _group_rows(rows, blanked, source):
+        try:
+            groups = _group_rows(rows, blanked, source)
+        except ParseError as error:  # several alignment columns (a matrix inside): the environment unread
+            if not keep_going or not rows:
+                raise
+            yield ast.Chain(None, filename, environment, source.line_column(rows[0].start)[0],
+                            source.line_column(rows[-1].end)[0], error)  # fmt: skip
+            continue
+        for group in groups:
             try:
                 claim = _parse_fragment(source, group[0].start, group[-1].end, "claim")
             except ParseError as error:

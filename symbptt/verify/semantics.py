@@ -219,17 +219,20 @@ class _Mapper:
                     f"found {count} indices",
                     _where(node),
                 )
+            if count == 2 and base in symbols.whole:
+                raise MeaningError(f"an entry of the stacked {symbols.show(base)}_k is not checked (which state's "
+                                   "block is it in?): write the state's own entry, h_{kp} or δ^{c}_{kp}",
+                                   _where(node))  # fmt: skip
             return ir.Quantity(base, _step(indices[0], node), indices[1:], span=span)
         if base == "L":
             if count != 1:
                 raise MeaningError("L takes one index, the step (L_t); L alone is the whole loss", _where(node))
             return ir.Quantity("L", _step(indices[0], node), span=span)
         if base == "J":
-            if not symbols.lecture:
-                raise MeaningError(f"J_k is the lecture's Jacobian ∂s_k/∂s_{{k-1}}; for {symbols.model} write the "
-                                   "derivative itself (∂h_t/∂h_{t-1})", _where(node))  # fmt: skip
             if count != 1:
                 raise MeaningError("J takes one index, the step: J_k = ∂s_k/∂s_{k-1}", _where(node))
+            if not symbols.lecture:
+                return _state_jacobian(symbols, _step(indices[0], node), node)
             return ir.Quantity("J", _step(indices[0], node), span=span)
         if base in symbols.parameters:
             wanted = len(symbols.parameter_size[base])
@@ -252,7 +255,7 @@ class _Mapper:
 
     def _ErrorVector(self, node: ast.ErrorVector) -> ir.Node:
         symbols = ir.table()
-        if not symbols.lecture and len(symbols.states) != 1:
+        if not symbols.lecture and len(symbols.states) != 1 and "delta" not in symbols.vector_size:
             raise MeaningError(f"δ_k is ambiguous for {symbols.model}, whose states are "
                                f"{', '.join(symbols.show(s) for s in symbols.states)}: write ∇_{{h_k}} L or "
                                "∂L/∂c_k", _where(node))  # fmt: skip
@@ -409,6 +412,16 @@ class _Mapper:
         return first
 
 
+def _state_jacobian(symbols: ir.SymbolTable, step: ir.Lin, node: ast.Node) -> ir.Deriv:
+    """J_k of a cell: the state Jacobian ∂s_k/∂s_{k-1} of its one state, or of its states stacked."""
+    state = symbols.stack or (symbols.states[0] if len(symbols.states) == 1 else None)
+    if state is None:
+        raise MeaningError(f"J_k is the lecture's Jacobian ∂s_k/∂s_{{k-1}}; for {symbols.model} write the "
+                           "derivative itself (∂h_t/∂h_{t-1})", _where(node))  # fmt: skip
+    previous = ir.Quantity(state, step.plus(ir.Lin.number(1), -1), span=node.span)
+    return ir.Deriv(ir.Quantity(state, step, span=node.span), previous, "total", span=node.span)
+
+
 def _entry_as_quantity(node: ir.Node) -> ir.Node:
     """(W_f)_{qr} by which a derivative is taken: the entry qr of the parameter W_f, as W_{qr} is
     of W (a parameter written with its own subscript takes its entry in brackets)."""
@@ -418,7 +431,8 @@ def _entry_as_quantity(node: ir.Node) -> ir.Node:
     symbols = ir.table()
     if quantity.step is None and len(symbols.parameter_size.get(quantity.name, ())) == len(node.indices):
         return ir.Quantity(quantity.name, None, node.indices, span=node.span)
-    if quantity.step is not None and quantity.name in symbols.vectors and len(node.indices) == 1:
+    if (quantity.step is not None and quantity.name in symbols.vectors and len(node.indices) == 1
+            and quantity.name not in symbols.whole):  # fmt: skip
         return ir.Quantity(quantity.name, quantity.step, node.indices, span=node.span)
     return node
 
@@ -526,6 +540,10 @@ class _Roles:
             return
         if isinstance(node, ir.Entry):
             sizes = _entry_sizes(node)
+            if sizes and any(size not in (1, "d", "n", "K") for size in sizes):
+                raise MeaningError("an entry of a quantity sized by the stacked states (s_k, δ_k: 2d) is not "
+                                   "checked: write the state's own entry, [∇_{h_k} L]_p or δ^{c}_{kp}",
+                                   _where(node))  # fmt: skip
             for position, index in enumerate(node.indices):
                 if sizes and position < len(sizes) and sizes[position] != 1:
                     self.record_index(index, ("entry", sizes[position]), scope)

@@ -216,11 +216,11 @@ def test_a_counterexample_reproduces_with_the_printed_seed(capsys):
 @pytest.mark.parametrize(
     ("claim", "why"),
     [
-        (r"\frac{\partial L}{\partial s_t} = 0", "s is not a name of the model lstm"),
+        (r"s_{tp} = 0", "an entry of the stacked s_k is not checked"),  # which block? (s is (h; c))
         (r"\frac{\partial L}{\partial W} = 0", "not a parameter of the model lstm"),
         (r"\frac{\partial L}{\partial W_g} = 0", "not a parameter of the model lstm"),
-        (r"J_t = 0", "J_k is the lecture's Jacobian"),
-        (r"\delta_t = 0", "δ_k is ambiguous"),
+        (r"\frac{\partial J_t}{\partial U_f} = 0", "a derivative inside a derivative"),  # J_t = ∂s_t/∂s_{t-1}
+        (r"[\delta_t]_q = 0", "an entry of a quantity sized by the stacked states"),
         (r"\sum_{k=1}^{T} \delta_{kq} f_{kq} = 1", "δ_k is ambiguous"),  # not silently a Kronecker delta
         (r"g_t = f_t", "g is not a vector of the model lstm"),
         (r"\frac{\partial (h_t + h_{t+1})}{\partial c_t} = 0", "mixes step"),
@@ -351,7 +351,7 @@ def test_build_checks_an_equation_specs_claims_in_its_own_names():
     mistake = SimpleNamespace(name="a mistake", expect="wrong", latex=BLOCK_MISTAKE)
     result = build_verify(mistake, spec)
     assert result.verdict == "wrong" and "differ" in result.detail
-    lacking = SimpleNamespace(name="the lecture's s", expect="correct", latex=r"s_t = h_t")
+    lacking = SimpleNamespace(name="the lecture's a", expect="correct", latex=r"a_t = h_t")  # a^{f}_t is the LSTM's
     assert build_verify(lacking, spec).verdict == "undecided"
 
 
