@@ -346,10 +346,9 @@ class CellStory:
         stack = self.stack
         items = [item.name for item in self.derived.by_parameter[name]]
         bptt = f"bptt_{name}"
-        pages = [Page(section, rf"The formula: $\partial L/\partial {theta}$", (
-            rf"${theta}$ is shared by all steps, so $\partial L/\partial {theta} = \sum_{{t=1}}^{{T}} \partial L_t/\partial {theta}$. "
-            rf"${stack}_t$ depends on ${theta}$ \emph{{explicitly}} (${theta}$ is in step $t$'s equations) and "
-            rf"\emph{{implicitly}}, through ${stack}_{{t-1}}$, which depends on ${theta}$ itself; unrolled down to $k = 1$:",
+        pages = [self.explicit_implicit(name), Page(section, rf"The formula: $\partial L_t/\partial {theta}$", (
+            rf"The same unrolling for any $t$ stops at ${stack}_1$ (${stack}_0$ does not depend on ${theta}$); "
+            rf"$L_t$ reaches ${theta}$ only through ${stack}_t$:",
             self.chain(bptt, shapes=False),
         ))]  # fmt: skip
         pages.append(self.factor_shapes(name))
@@ -385,6 +384,9 @@ class CellStory:
                 suffix = "" if len(pieces) == 1 else rf" \quad{{\normalsize ({part + 1}/{len(pieces)})}}"
                 pages.append(Page(section, title + suffix, tuple(body)))
             shown.append(state)
+        tensor = self.tensor(name, elements)
+        if tensor is not None:
+            pages.append(tensor)
         collapse = f"collapse_{name}"
         sparse = all(_has_delta(self.by_name[element].result) for element in elements)
         if collapse in self.by_name:
@@ -409,6 +411,59 @@ class CellStory:
             remark,
         )))  # fmt: skip
         return pages
+
+    def explicit_implicit(self, name: str) -> Page:
+        """The lecture's ∂s_3/∂W, for this cell's state and parameter: the explicit part (the state
+        before held fixed) plus the implicit part through the state before, unrolled to s_1."""
+        theta, s = self.theta(name), self.stack
+
+        def total(step: int) -> str:
+            return rf"\frac{{\partial {s}_{{{step}}}}}{{\partial {theta}}}"
+
+        def plus(step) -> str:
+            return rf"\frac{{\partial^{{+}} {s}_{{{step}}}}}{{\partial {theta}}}"
+
+        def jac(step: int) -> str:
+            return rf"\frac{{\partial {s}_{{{step}}}}}{{\partial {s}_{{{step - 1}}}}}"
+
+        rows = [
+            (total(3), rf"{plus(3)} + {jac(3)}\, {total(2)}", rf"\text{{explicit}} + \text{{implicit (through }} {s}_2\text{{)}}"),
+            ("", rf"{plus(3)} + {jac(3)} \Bigl({plus(2)} + {jac(2)}\, {total(1)}\Bigr)", rf"\text{{the same for }} {s}_2"),
+            ("", rf"{plus(3)} + {jac(3)}\, {plus(2)} + {jac(3)}\, {jac(2)}\, {plus(1)}",
+             rf"{s}_0 \text{{ is given: }} \partial {s}_1/\partial {theta} = \partial^{{+}} {s}_1/\partial {theta}"),
+            ("", rf"\sum_{{k=1}}^{{3}} \frac{{\partial {s}_3}}{{\partial {s}_k}}\, {plus('k')}",
+             rf"\partial {s}_3/\partial {s}_1 = (\partial {s}_3/\partial {s}_2)(\partial {s}_2/\partial {s}_1)"),
+        ]
+        return Page(f"The gradient by {name}", rf"Explicit and implicit: unrolling $\partial {s}_3/\partial {theta}$", (
+            rf"${theta}$ is shared by all steps, so $\partial L/\partial {theta} = \sum_{{t=1}}^{{T}} \partial L_t/\partial {theta}$, "
+            rf"and ${s}_t$ depends on ${theta}$ in two ways: \emph{{explicitly}} (${theta}$ is in step $t$'s equations; "
+            rf"$\partial^{{+}}$ holds ${s}_{{t-1}}$ fixed) and \emph{{implicitly}}, through ${s}_{{t-1}}$, which depends on "
+            rf"${theta}$ itself. For $t = 3$:",
+            self.rows(rows),
+        ))  # fmt: skip
+
+    def tensor(self, name: str, elements: list[str]) -> Page | None:
+        """The sparse tensor ∂⁺s_k/∂θ drawn for a small d, built up state by state on slides."""
+        from symbptt.latex.cell_figures import cell_tensor_figure, drawn_d
+
+        if not all(_has_delta(self.by_name[element].result) for element in elements):
+            return None
+        theta = self.theta(name)
+        d = drawn_d(self.view.size("d"))
+        node = self.graph.nodes[self.graph.parameter_nodes[name]]
+        second = self.view.size(node.shape[1]) if len(node.shape) == 2 else 1
+        columns = d if len(node.shape) == 2 and (node.shape[1] == "d" or not second.is_Integer) else int(second)
+        by_state = {element.split("_")[1]: element for element in elements}
+        blocks = [(_entry(self.state(state)), self.p(self.by_name[by_state[state]].result), self.by_name[by_state[state]].result)
+                  for state in self.graph.states if state in by_state]  # fmt: skip
+        figure = cell_tensor_figure(blocks, theta, _parameter_entry(theta, 2), columns, d,
+                                    width_cm=12.5 if self.mode.slides else 15.0, build=self.mode.slides)  # fmt: skip
+        row = rf"(\partial L_t/\partial {self.stack}_t)(\partial {self.stack}_t/\partial {self.stack}_k)"
+        survive = rf" Highlighted: what survives the product with the row ${row}$ (next page)."
+        caption = figure.caption + (self.mode.uncover(figure.overlays, survive) if self.mode.slides else "")
+        return Page(f"The gradient by {name}", rf"The sparse tensor $\partial^{{+}} {self.stack}_k/\partial {theta}$", (
+            self.mode.figure(figure.tikz, caption),
+        ))  # fmt: skip
 
     def through_shown(self, element: str, shown: list[str]) -> str | None:
         """The state whose element chain was shown already, when ``element`` goes through it next

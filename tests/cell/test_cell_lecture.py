@@ -77,9 +77,10 @@ def test_lstm_slides_tell_the_lecture_in_its_order(lstm):
     assert len(titles) + 1 <= MAX_FRAMES  # and the title page
     order = ["The cell", "One step, drawn from the equations", "Shapes of the quantities", "The activations' derivatives",
              r"$\partial L_t$ by each state", "The block Jacobian", "The recurrence of the back-propagated error, derived",
-             r"The formula: $\partial L/\partial U_{f}$", "What shape is each factor?",
+             r"Explicit and implicit: unrolling $\partial s_3/\partial U_{f}$",
+             r"The formula: $\partial L_t/\partial U_{f}$", "What shape is each factor?",
              r"The only factor we do not know, one element: $\partial^{+} c_{kp}/\partial (U_{f})_{qr}$",
-             "The tensor collapses", r"$\partial L/\partial U_{f}$, vectorised", "The error at each activation's argument",
+             r"The sparse tensor $\partial^{+} s_k/\partial U_{f}$", "The tensor collapses", r"$\partial L/\partial U_{f}$, vectorised", "The error at each activation's argument",
              r"The others: the same with $x_k$, with $1$, per gate", "Summary: the backward pass",
              "Summary: every gradient"]  # fmt: skip
     positions = [next(number for number, title in enumerate(titles) if title.startswith(wanted)) for wanted in order]
@@ -106,6 +107,38 @@ def test_justifications_are_readable_when_projected(lstm):
         assert r"\footnotesize" not in source
 
 
+def test_the_implicit_part_is_unrolled_down_to_s1(lstm):
+    """The lecture's ∂s_3/∂W: explicit + implicit, unrolled until ∂s_1/∂W is explicit alone."""
+    slides = lstm["slides"]
+    plus = r"\frac{\partial^{+} s_{%s}}{\partial U_{f}}"
+    assert (plus % 3 + r" + \frac{\partial s_{3}}{\partial s_{2}}\, " + plus % 2 + r" + \frac{\partial s_{3}}{\partial s_{2}}\, "
+            r"\frac{\partial s_{2}}{\partial s_{1}}\, " + plus % 1) in slides
+    assert r"\text{explicit} + \text{implicit (through } s_2\text{)}" in slides
+
+
+def test_the_sparse_tensor_is_drawn_from_the_element_formulas(lstm):
+    """The cells the figure fills are where the engine's element formulas are non-zero: row q = p
+    of slice p for both states, 2d² of 2d³; built up state by state, then highlighted."""
+    slides = lstm["slides"]
+    assert r"18 of 54 entries ($2d^2$ of $2d^3$" in slides  # d is a symbol: drawn for d = 3
+    assert "visible on=<1->" in slides and "visible on=<2->" in slides and "alt=<3->" in slides
+    assert "18 of 54 entries" in lstm["notes"] and "visible on=<" not in lstm["notes"].split("\\begin{document}")[1]
+
+
+def test_the_tensor_figure_counts_what_the_formulas_say():
+    import sympy as sp
+
+    from symbptt.latex.cell_figures import cell_tensor_figure, drawn_d
+    from symbptt.model import p, q, r
+
+    sparse = sp.KroneckerDelta(p, q) * sp.Symbol("x")
+    dense = sp.Symbol("x") * (p + q + r)  # no δ_pq: every entry is non-zero
+    figure = cell_tensor_figure([("h_{kp}", "x", sparse), ("c_{kp}", "x", sparse)], "W", "W_{qr}", 4, 4)
+    assert (figure.nonzero, figure.total) == (2 * 4 * 4, 2 * 4 ** 3)
+    assert cell_tensor_figure([("h_{kp}", "x", dense)], "W", "W_{qr}", 2, 2).nonzero == 8
+    assert drawn_d(4) == 4 and drawn_d(sp.Symbol("d")) == 3 and drawn_d(9) == 3
+
+
 def test_the_class_count_is_K(lstm):
     assert r"K\times 1" in lstm["notes"] and r"K\times d" in lstm["notes"]
     assert not re.search(r"\bk\\times", lstm["notes"])
@@ -113,7 +146,7 @@ def test_the_class_count_is_K(lstm):
 
 def test_every_picture_has_a_caption(lstm):
     notes = lstm["notes"]
-    assert notes.count(r"\begin{tikzpicture}") == notes.count(r"\figurecaption{") == 1
+    assert notes.count(r"\begin{tikzpicture}") == notes.count(r"\figurecaption{") == 2  # the step, the tensor
 
 
 def test_markdown_headings_have_no_braces(lstm):
