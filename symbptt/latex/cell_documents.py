@@ -32,7 +32,7 @@ STYLES = ("notes", "slides", "snippet")
 PACKAGES = ("amsmath", "amssymb", "bm", "booktabs", "tikz", "graphicx")
 
 NOTES_LAYOUT = Layout(width=41.0, rule_size=r"\small", rule_scale=0.92)  # a4, 11 pt, 2.5 cm margins
-SLIDES_LAYOUT = Layout(width=36.0, rule_size=r"\footnotesize", rule_scale=0.83)  # 16:9 Beamer, 11 pt
+SLIDES_LAYOUT = Layout(width=36.0, rule_size=r"\small", rule_scale=0.92)  # 16:9 Beamer, 11 pt; \small: read from the back
 SNIPPET_LAYOUT = Layout(width=34.0, rule_size=r"\small", rule_scale=0.92)  # article, 10 pt
 SLIDE_HEIGHT = 15.5  # em of 11 pt under a frame's title
 SAFETY = 0.86

@@ -43,12 +43,13 @@ def drawn_d(size) -> int:
 
 
 def cell_tensor_figure(blocks: list[tuple[str, str, sp.Expr]], theta: str, theta_entry: str, columns: int, d: int,
-                       width_cm: float = 13.0, build: bool = False) -> CellTensorFigure:  # fmt: skip
+                       width_cm: float = 13.0, height_cm: float | None = None, build: bool = False) -> CellTensorFigure:  # fmt: skip
     """``blocks``: (the state's entry at step k in LaTeX, e.g. ``c_{kp}``; its element formula in
     LaTeX; the formula as SymPy in the indices p, q, r); ``theta`` the parameter's name, ``theta_entry``
     its entry (q, r) in LaTeX. ``columns``: the parameter's second size
     at the drawn d (d for a U, the same d is used for n). ``build`` (slides): block b appears at
-    overlay b, and at overlay len(blocks) + 1 the non-zero entries are highlighted."""
+    overlay b, and at overlay len(blocks) + 1 the non-zero entries are highlighted. ``height_cm``: the
+    most the picture may take (a frame's room under its title and caption); the cells give way."""
     from symbptt.model import p, q, r
 
     if isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= MAX_CELL_FIGURE_D:
@@ -56,8 +57,12 @@ def cell_tensor_figure(blocks: list[tuple[str, str, sp.Expr]], theta: str, theta
     gap, label_column, formula_row = 0.35, 1.9, 0.6
     cell_w = min(0.6 if len(blocks) > 1 else 0.9, (width_cm - label_column - (d - 1) * gap) / (d * columns))
     cell_h = min(0.4 if len(blocks) > 1 else 0.6, cell_w)
+    heads, between = 0.45 + formula_row, 0.55  # a block's p labels and formula; the gap to the next block
+    if height_cm is not None:
+        room = height_cm - len(blocks) * heads - (len(blocks) - 1) * between
+        cell_h = max(0.2, min(cell_h, room / (len(blocks) * d)))
     slice_w = cell_w * columns
-    block_h = d * cell_h + 0.45 + formula_row + 0.55  # slices, their heads, the formula under them, a gap
+    block_h = d * cell_h + heads + between  # slices, their heads, the formula under them, a gap
     highlight = len(blocks) + 1
     lines = [r"\begin{tikzpicture}[x=1cm, y=1cm, font=\scriptsize]"]
     nonzero = total = 0

@@ -457,7 +457,8 @@ class CellStory:
         blocks = [(_entry(self.state(state)), self.p(self.by_name[by_state[state]].result), self.by_name[by_state[state]].result)
                   for state in self.graph.states if state in by_state]  # fmt: skip
         figure = cell_tensor_figure(blocks, theta, _parameter_entry(theta, 2), columns, d,
-                                    width_cm=12.5 if self.mode.slides else 15.0, build=self.mode.slides)  # fmt: skip
+                                    width_cm=12.5 if self.mode.slides else 15.0,
+                                    height_cm=4.6 if self.mode.slides else None, build=self.mode.slides)  # fmt: skip
         row = rf"(\partial L_t/\partial {self.stack}_t)(\partial {self.stack}_t/\partial {self.stack}_k)"
         survive = rf" Highlighted: what survives the product with the row ${row}$ (next page)."
         caption = figure.caption + (self.mode.uncover(figure.overlays, survive) if self.mode.slides else "")

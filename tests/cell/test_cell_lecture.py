@@ -161,6 +161,10 @@ def test_full_detail_is_the_exhaustive_lecture(lstm):
     full = build("notes", replace(lstm["lecture"], detail="full"))
     assert full.count(r"\section{The gradient by") == 14  # a section per parameter
     assert full.count(r"\subsection*{") > 3 * lstm["notes"].count(r"\subsection{")
+    slides = build("slides", replace(lstm["lecture"], detail="full"))  # as readable as the concise deck
+    tags = re.findall(r"\\tag\*\{(?:\\uncover<\d+->\{)?(\\[a-z]+)", slides)
+    assert tags and set(tags) == {r"\small"}
+    assert r"\tfrac" not in slides and r"\footnotesize" not in slides
 
 
 @needs_tex
