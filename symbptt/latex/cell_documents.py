@@ -17,6 +17,7 @@ that TeX reports no overfull box. User text (title, author, date) is escaped.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from symbptt.cell.derive import CellDerivations, equations_latex, preactivations_latex
@@ -66,7 +67,9 @@ def _fit(rows, layout: Layout):
         width = math_width(row.body) + (math_width(row.left) if row.left else 0.0) + 1.5
         if width > budget:
             factor = max(budget / width, 0.3)
-            body = rf"\scalebox{{{factor:.2f}}}{{$\displaystyle {row.body}$}}"
+            # {}+: a continued sum's + stays binary inside the box (spaced like the rows around it)
+            lead = "{}" if row.body.lstrip().startswith(("+", "-")) else ""
+            body = rf"\scalebox{{{factor:.2f}}}{{$\displaystyle {lead}{row.body}$}}"
             left = row.left
             if row.left and math_width(row.left) > budget * 0.4:
                 left = rf"\scalebox{{{factor:.2f}}}{{$\displaystyle {row.left}$}}"
@@ -84,9 +87,20 @@ def _settings(item, lecture: CellLecture) -> dict:
     return settings
 
 
+ONE_ROW_MATRIX = re.compile(r"\\begin\{pmatrix\}((?:(?!\\end\{pmatrix\}|\\\\).)*)\\end\{pmatrix\}")
+
+
+def block_rows(latex: str) -> str:
+    """A one-row block matrix, ``(∂L_t/∂h_t  ∂L_t/∂c_t)``, as ``[(y_t − e_t)ᵀV, 0]``: in parentheses
+    with a space for its column break it reads as a product (y_t − e_t)ᵀV · 0."""
+    return ONE_ROW_MATRIX.sub(lambda found: r"\bigl[\, " + r",\; ".join(part.strip() for part in found.group(1).split("&"))
+                              + r" \,\bigr]", latex)  # fmt: skip
+
+
 def _chain(item, lecture: CellLecture, layout: Layout, groups=None):
     built = chain(item, replace(layout, settings=_settings(item, lecture)), groups)
-    return replace(built, rows=tuple(_fit(built.rows, layout)))
+    rows = tuple(replace(row, body=block_rows(row.body)) for row in built.rows)
+    return replace(built, rows=tuple(_fit(rows, layout)))
 
 
 def lecture_chain(item, lecture: CellLecture, layout: Layout):

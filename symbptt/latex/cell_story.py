@@ -66,6 +66,7 @@ class CellStory:
         self.view = self.derived.view
         self.graph = self.view.graph
         self.by_name = {item.name: item for item in self.derived.all()}
+        self.parameter_of = {item.name: name for name, items in self.derived.by_parameter.items() for item in items}
         self.worked = worked_parameter(self.derived)
         self.groups = error_groups(self.derived)
 
@@ -81,7 +82,9 @@ class CellStory:
         item = self.by_name[name]
         lecture = self.lecture if shapes else replace(self.lecture, shapes=False)
         built = lecture_chain(item, lecture, self.mode.layout)
-        rows = [replace(row, left=tidy(row.left), body=tidy(row.body), rule=tidy(row.rule)) for row in built.rows]
+        theta = self.theta(self.parameter_of[name]) if name in self.parameter_of else None
+        rows = [replace(row, left=tidy(row.left), body=tidy(row.body), rule=lecture_words(tidy(row.rule), theta))
+                for row in built.rows]  # fmt: skip
         return rows, built.rule_size
 
     def chain(self, name: str, first_overlay: int = 1, stepwise: bool = True, shapes: bool = True,
@@ -498,6 +501,8 @@ class CellStory:
             rf"In $\partial L_t/\partial {theta} = \partial L_t/\partial {stack}_t \sum_k (\partial {stack}_t/\partial {stack}_k)"
             rf"\,(\partial^{{+}} {stack}_k/\partial {theta})$:",
             r"\begin{center}", table, r"\end{center}",
+            self.mode.uncover(len(rows) + 1, r"A row, a matrix, and a tensor: the first two we have computed already; "
+                                             r"for the tensor, as always, we look at one element."),
         ))  # fmt: skip
 
     def sparsity(self, name: str, blocks: int) -> str:
@@ -611,6 +616,20 @@ class CellStory:
         # In notes each summary is one block: a page break inside it would strand its last line.
         return [replace(page, body=(r"\par\noindent\begin{minipage}{\linewidth}", r"\setlength{\parskip}{0.6ex}",
                                     *page.body, r"\end{minipage}")) for page in (backward, gradients)]  # fmt: skip
+
+
+# The engine's justifications in the words a lecturer says (its own names for its graph and its products).
+LECTURE_WORDS = (
+    (" of the step graph", " through one step"),
+    (r"\text{the row}\cdot\text{tensor product contracts the index }p", r"\text{the row times the tensor: a sum over }p"),
+)
+
+
+def lecture_words(rule: str, theta: str | None = None) -> str:
+    """A justification as the lecture says it; the generic θ of a rule named as the parameter at hand."""
+    for engine, lecture in LECTURE_WORDS:
+        rule = rule.replace(engine, lecture)
+    return rule.replace(r"\theta", theta) if theta else rule
 
 
 ACTIVATION_STEP = re.compile(r"^(.*= *\\(?:sigma|tanh|operatorname\{relu\}|exp)\(.*\))\\text\{, entry by entry\}$")
