@@ -216,7 +216,7 @@ def notation_items(lecture: CellLecture) -> list[str]:
         r"$(W_{f})_{qr}$, $(b_{f})_{q}$.",
         r"$\partial^{+}$ is the explicit derivative: the states of the step before are held fixed.",
         r"$\delta_{pq}$ is the Kronecker delta; $\boldsymbol{\delta}_k$ is the back-propagated error "
-        r"$\nabla_{s_k} L$ (a column).",
+        rf"$\nabla_{{{view.stack_latex}_k}} L$ (a column).",
         r"Numerator layout: $\partial L/\partial v$ of a scalar by a column is a row; $\partial u/\partial v$ is "
         r"$\lvert u\rvert \times \lvert v\rvert$.",
     ]

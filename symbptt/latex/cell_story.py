@@ -163,7 +163,7 @@ class CellStory:
         out = [self.cell(), self.step_picture(), self.shapes(), self.notation()]
         if any(node.op in DERIVATIVE_BY_VALUE for node in self.graph.nodes):  # a linear cell has none
             out.append(self.activations())
-        out += [self.loss_by_state(), *self.jacobian()]
+        out += [self.loss_by_state(), *self.jacobian()] if not self.view.single else self.jacobian()
         out += self.adjoint()
         if self.worked is not None:
             out += self.worked_parameter()
@@ -190,7 +190,8 @@ class CellStory:
 
         named = preactivations_line(self.lecture)
         small = r"{\small " if self.mode.slides else "{"
-        body = [r"One step of the cell, from the states at $t-1$ and the input:", tidy(equations_block(self.lecture))]
+        states = "state" if self.view.single else "states"
+        body = [rf"One step of the cell, from the {states} at $t-1$ and the input:", tidy(equations_block(self.lecture))]
         if named:
             body.append(small + tidy(named) + r"\par}")
         body.append(small + loss_line(self.lecture) + r"\par}")
@@ -252,7 +253,8 @@ class CellStory:
 
     def loss_by_state(self) -> Page:
         names = [item.name for item in self.derived.shared if item.name.startswith("loss_")]
-        body = [r"As in backpropagation, through the output (the other states held fixed):"]
+        held = "" if self.view.single else " (the other states held fixed)"
+        body = [rf"As in backpropagation, through the output{held}:"]
         body += [self.chain(name, stepwise=False) for name in names]
         return Page("What we already know", r"$\partial L_t$ by each state", tuple(body))
 
@@ -260,10 +262,12 @@ class CellStory:
         """The (block) state Jacobian: its blocks, one path of the step graph per term."""
         if self.view.single:
             J = self.chain("jacobian", stepwise=False)
-            return [Page("What we already know", rf"The state Jacobian $\partial {self.state(self.graph.states[0])}/"
-                                                 rf"\partial {self.state(self.graph.states[0], k - 1)}$", (
-                r"A sum over the paths from the state at $k-1$ to the state at $k$ in the picture of one step, each "
-                r"the product of the local Jacobians along it ($\operatorname{diag}(v)$ for $\odot v$, "
+            h = self.graph.states[0]
+            return [Page("What we already know", rf"$\partial L_t/\partial {self.state(h, t)}$ and the state Jacobian "
+                                                 rf"$\partial {self.state(h)}/\partial {self.state(h, k - 1)}$", (
+                *self.loss_by_state().body,  # one state: its ∂L_t is one short line, not a frame of its own
+                r"The state Jacobian is a sum over the paths from the state at $k-1$ to the state at $k$ in the picture "
+                r"of one step, each the product of the local Jacobians along it ($\operatorname{diag}(v)$ for $\odot v$, "
                 r"$\operatorname{diag}(f'(a))$ for an element-wise $f$, the matrix of a product):",
                 J,
             ))]  # fmt: skip

@@ -139,6 +139,13 @@ def test_the_tensor_figure_counts_what_the_formulas_say():
     assert drawn_d(4) == 4 and drawn_d(sp.Symbol("d")) == 3 and drawn_d(9) == 3
 
 
+def test_a_one_state_cell_is_not_spoken_of_as_several(gru):
+    slides = gru["slides"]
+    assert "from the state at $t-1$" in slides and "other states" not in slides and "from the states" not in slides
+    assert r"\nabla_{h_k} L$ (a column)" in slides and r"\nabla_{s_k}" not in slides  # the GRU's state is h
+    assert r"$\partial L_t/\partial h_{t}$ and the state Jacobian" in slides  # one short chain: no frame of its own
+
+
 def test_the_class_count_is_K(lstm):
     assert r"K\times 1" in lstm["notes"] and r"K\times d" in lstm["notes"]
     assert not re.search(r"\bk\\times", lstm["notes"])
