@@ -217,6 +217,7 @@ def notation_items(lecture: CellLecture) -> list[str]:
         r"$\partial^{+}$ is the explicit derivative: the states of the step before are held fixed.",
         r"$\delta_{pq}$ is the Kronecker delta; $\boldsymbol{\delta}_k$ is the back-propagated error "
         rf"$\nabla_{{{view.stack_latex}_k}} L$ (a column).",
+        r"$[v]_p$ is entry $p$ of a row or column $v$ that has no name of its own.",
         r"Numerator layout: $\partial L/\partial v$ of a scalar by a column is a row; $\partial u/\partial v$ is "
         r"$\lvert u\rvert \times \lvert v\rvert$.",
     ]
@@ -226,7 +227,7 @@ def notation_items(lecture: CellLecture) -> list[str]:
                      rf"stands in: {names}; so $f'(\cdot)$ reads as $\sigma'(a_k)$ does.")  # fmt: skip
     if not view.single:
         states = ", ".join(to_latex(view.state(state, k)) for state in graph.states)
-        items.append(rf"The state is ${view.stack_latex}_k = ({states})$, stacked; its Jacobian is a block matrix and "
+        items.insert(2, rf"The state is ${view.stack_latex}_k = ({states})$, stacked; its Jacobian is a block matrix and "
                      rf"$\boldsymbol{{\delta}}_k$ has one block per state, "
                      + ", ".join(rf"$\boldsymbol{{\delta}}^{{{graph.names[state].latex}}}_k$" for state in graph.states)
                      + ".")  # fmt: skip

@@ -371,7 +371,9 @@ class CellStory:
                 where = "the page before" if self.mode.slides else "as above"
                 last_rule = rf"\text{{{where}, for }} {_entry(self.state(through))}"
             first = (rf"The only factor we do not know is $\partial^{{+}} {stack}_k/\partial {theta}$: as always, look at one "
-                     rf"element, entry $p$ of ${self.state(state)}$ by entry $(q, r)$ of ${theta}$." if number == 0 else
+                     rf"element, entry $p$ of ${self.state(state)}$ by entry $(q, r)$ of ${theta}$"
+                     + ("." if len(elements) == 1 else rf" (${theta}$ reaches ${self.state(state)}$ in the fewest steps; the "
+                                                       r"other state follows).") if number == 0 else
                      rf"The same for ${self.state(state)}$, one step further along the picture:")  # fmt: skip
             # On a slide the first element's chain is the frame (its title says what it is): six steps fit.
             lead = first if not (self.mode.slides and number == 0) else r"\vspace*{-1.2\baselineskip}"
