@@ -93,8 +93,8 @@ ONE_ROW_MATRIX = re.compile(r"\\begin\{pmatrix\}((?:(?!\\end\{pmatrix\}|\\\\).)*
 def block_rows(latex: str) -> str:
     """A one-row block matrix, ``(∂L_t/∂h_t  ∂L_t/∂c_t)``, as ``[(y_t − e_t)ᵀV, 0]``: in parentheses
     with a space for its column break it reads as a product (y_t − e_t)ᵀV · 0."""
-    return ONE_ROW_MATRIX.sub(lambda found: r"\bigl[\, " + r",\; ".join(part.strip() for part in found.group(1).split("&"))
-                              + r" \,\bigr]", latex)  # fmt: skip
+    return ONE_ROW_MATRIX.sub(lambda found: r"\bigl[" + r",\; ".join(part.strip() for part in found.group(1).split("&"))
+                              + r"\bigr]", latex)  # fmt: skip
 
 
 def _chain(item, lecture: CellLecture, layout: Layout, groups=None):

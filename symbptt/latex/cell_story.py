@@ -441,7 +441,8 @@ class CellStory:
             ("", rf"{plus(3)} + {jac(3)}\, {plus(2)} + {jac(3)}\, {jac(2)}\, {plus(1)}",
              rf"{s}_0 \text{{ is given: }} \partial {s}_1/\partial {theta} = \partial^{{+}} {s}_1/\partial {theta}"),
             ("", rf"\sum_{{k=1}}^{{3}} \frac{{\partial {s}_3}}{{\partial {s}_k}}\, {plus('k')}",
-             rf"\partial {s}_3/\partial {s}_1 = (\partial {s}_3/\partial {s}_2)(\partial {s}_2/\partial {s}_1)"),
+             rf"\partial {s}_3/\partial {s}_3 = I,\ \partial {s}_3/\partial {s}_1 = (\partial {s}_3/\partial {s}_2)"
+             rf"(\partial {s}_2/\partial {s}_1)"),
         ]
         return Page(f"The gradient by {name}", rf"Explicit and implicit: unrolling $\partial {s}_3/\partial {theta}$", (
             rf"${theta}$ is shared by all steps, so $\partial L/\partial {theta} = \sum_{{t=1}}^{{T}} \partial L_t/\partial {theta}$, "
@@ -554,9 +555,12 @@ class CellStory:
         worked_row = next((row for group in self.groups for member, row in group.members if member == self.worked), None)
         if worked_row is not None:
             worked, x = self.theta(self.worked), self.p(self.view.term(self.graph.input_node, k))
+            # A parameter that multiplies neither the state nor the input (the GRU's U, by r_k ⊙ h_{k-1}) is named.
+            odd = [rf"${self.theta(member)}$ meets ${self.p(row.arg)}$" for group in self.groups for member, row in group.members
+                   if row is not None and row.arg != worked_row.arg and self.p(row.arg) != x]  # fmt: skip
             lead = (rf"Every step for ${worked}$ holds for the others: where ${worked}$ meets "
-                    rf"${self.p(worked_row.arg)}$, a parameter that multiplies ${x}$ meets ${x}$ and a bias meets $1$; "
-                    r"each gate has its own error:")  # fmt: skip
+                    rf"${self.p(worked_row.arg)}$, a parameter that multiplies ${x}$ meets ${x}$"
+                    + "".join(f", {text}" for text in odd) + r" and a bias meets $1$; each gate has its own error:")  # fmt: skip
         return Page("The other parameters", r"The others: the same with $x_k$, with $1$, per gate", (
             lead, r"\begin{center}", self.gradient_table(), r"\end{center}",
             r"A bias's gradient is a row (numerator layout): a gradient step uses its transpose.",
@@ -586,10 +590,11 @@ class CellStory:
                 left = rf"{self.p(element.lhs)} &= {self.p(element.result)} &&\Longrightarrow& "
             lines.append(left + rf"\frac{{\partial L}}{{\partial {self.theta(name)}}} &= {self.p(vectorised.result)}")
         output = self.p(self.view.term(self.graph.output_node, t))
-        return Page("The other parameters", "The output's parameters: one step each", (
-            rf"They enter only ${output}$, so $L_t$ depends on them at step $t$ alone: no recurrence, no tensor.",
-            math(" \\\\[1ex]\n".join(lines), "align*"),
-        ))  # fmt: skip
+        body = (rf"They enter only ${output}$, so $L_t$ depends on them at step $t$ alone: no recurrence, no tensor.",
+                math(" \\\\[1ex]\n".join(lines), "align*"))
+        if not self.mode.slides:  # in notes one block: a page break would part the words and the lines
+            body = (r"\par\noindent\begin{minipage}{\linewidth}", *body, r"\end{minipage}")
+        return Page("The other parameters", "The output's parameters: one step each", body)
 
     # Summary --------------------------------------------------------------------------------------
 
