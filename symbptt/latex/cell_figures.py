@@ -36,8 +36,8 @@ class CellTensorFigure:
 
 def drawn_d(size) -> int:
     """The d of the figure: the document's own d when it is a number small enough to draw."""
-    size = sp.sympify(size)
-    if size.is_Integer and 1 <= int(size) <= MAX_CELL_FIGURE_D:
+    concrete = isinstance(size, int) or getattr(size, "is_Integer", False)  # a SymPy size or a plain int
+    if concrete and 1 <= int(size) <= MAX_CELL_FIGURE_D:
         return int(size)
     return DEFAULT_CELL_FIGURE_D
 
