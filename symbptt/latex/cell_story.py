@@ -256,6 +256,12 @@ class CellStory:
         held = "" if self.view.single else " (the other states held fixed)"
         body = [rf"As in backpropagation, through the output{held}:"]
         body += [self.chain(name, stepwise=False) for name in names]
+        unseen = [name[len("loss_"):] for name in names if str(self.by_name[name].result) == "0"]
+        if unseen and not self.view.single:  # a zero that a student would question: the state still matters
+            read = [state for state in self.graph.states if state not in unseen]
+            body.append(rf"With ${', '.join(self.state(state, t) for state in read)}$ held fixed, $L_t$ does not see "
+                        rf"${', '.join(self.state(state, t) for state in unseen)}$: its effect on the loss runs through "
+                        r"the next step, in the block Jacobian (next), and is collected by the back-propagated error.")
         return Page("What we already know", r"$\partial L_t$ by each state", tuple(body))
 
     def jacobian(self) -> list[Page]:
