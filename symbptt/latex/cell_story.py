@@ -119,6 +119,8 @@ class CellStory:
         if merge:
             rows = merge_activation_steps(rows)
         frames = split_frames(Chain(rows[0].left, tuple(rows), rule_size), budget)
+        if len(frames) == 2:
+            frames = balanced_split(rows, budget - 1.0) or frames
         return [render(list(frame), rule_size, overlays=True) for frame in frames]
 
     def shown_steps(self, name: str, keep: tuple[int, ...] | None = None, merge: bool = False) -> int:
@@ -391,8 +393,9 @@ class CellStory:
                 body = [lead if part == 0 else r"\vspace*{-1.2\baselineskip}", piece]
                 if number == len(elements) - 1 and part == len(pieces) - 1:
                     after = self.shown_steps(element, keep, merge=True) + 1 if len(pieces) == 1 else 2
-                    words = (self.sparsity(name, len(elements)) if all(_has_delta(self.by_name[item].result)
-                                                                       for item in elements) else
+                    sparse_words = (rf"Non-zero only when $p = q$: the tensor $\partial^{{+}} {stack}_k/\partial {theta}$ is "
+                                    r"sparse (drawn next)." if self.mode.slides else self.sparsity(name, len(elements)))
+                    words = (sparse_words if all(_has_delta(self.by_name[item].result) for item in elements) else
                              rf"No Kronecker delta $\delta_{{pq}}$ here: ${theta}$ reaches every entry $p$ through a "
                              r"matrix product, so the tensor is not sparse in $p$.")  # fmt: skip
                     body.append(self.mode.remark(after, words))
@@ -677,6 +680,24 @@ def merge_activation_steps(rows: list[Row]) -> list[Row]:
             row = replace(row, height=row_height(row.body))
         out.append(replace(row, step=kept.index(row.step), rule=rule))
     return out
+
+
+def balanced_split(rows: list[Row], budget: float) -> list[list[Row]] | None:
+    """A chain two frames tall, split between steps so that the second frame's recap (the line the
+    audience last saw) is as short as the frames allow: split after a long step and the recap
+    repeats it whole (the GRU's two written-out arguments)."""
+    from symbptt.latex.chains import _recap
+
+    best, best_recap = None, None
+    for cut in sorted({row.step for row in rows})[1:]:
+        first = [row for row in rows if row.step < cut]
+        recap = _recap(first, rows[0].left)
+        second = recap + [row for row in rows if row.step >= cut]
+        recap_height = sum(row.height for row in recap)
+        if (max(sum(row.height for row in frame) for frame in (first, second)) <= budget
+                and (best_recap is None or recap_height < best_recap)):  # fmt: skip
+            best, best_recap = [first, second], recap_height
+    return best
 
 
 def _entry(state_latex: str) -> str:

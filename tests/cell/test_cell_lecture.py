@@ -147,6 +147,14 @@ def test_a_one_state_cell_is_not_spoken_of_as_several(gru):
     assert r"$\partial L_t/\partial h_{t}$ and the state Jacobian" in slides  # one short chain: no frame of its own
 
 
+def test_a_chain_split_over_two_frames_does_not_repeat_its_longest_step(gru):
+    """The GRU's ∂⁺h_kp/∂(U_z)_qr needs two frames; the second opens with a short recap, not the
+    two written-out arguments a^z_kp again."""
+    slides = gru["slides"]
+    assert r"\quad{\normalsize (2/2)}" in slides
+    assert slides.count(r"\sum_{i=1}^{n} (W_{z})_{pi} x_{ki}") == 2
+
+
 def test_the_class_count_is_K(lstm):
     assert r"K\times 1" in lstm["notes"] and r"K\times d" in lstm["notes"]
     assert not re.search(r"\bk\\times", lstm["notes"])
