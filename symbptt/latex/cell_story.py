@@ -407,13 +407,14 @@ class CellStory:
             pages.append(tensor)
         collapse = f"collapse_{name}"
         sparse = all(_has_delta(self.by_name[element].result) for element in elements)
+        where = "the pages before" if self.mode.slides else "above"
         if collapse in self.by_name:
             pages.append(Page(section, "The tensor collapses" if sparse else "The row times the tensor", (
                 rf"The row $(\partial L_t/\partial {stack}_t)(\partial {stack}_t/\partial {stack}_k)$ times the tensor "
                 r"sums over its first index $p$" + ("" if self.view.single else ", state by state") +
                 (r"; the Kronecker delta keeps only $p = q$:" if sparse
                                                     else r"; with no Kronecker delta, the sum over $p$ stays:"),
-                self.chain(collapse, keep=(0, -1), last_rule=r"\text{the explicit tensor (above); only } p = q "
+                self.chain(collapse, keep=(0, -1), last_rule=rf"\text{{the tensor's entries ({where}); only }} p = q "
                                                                       r"\text{ survives}") if sparse else
                 self.chain(collapse),
             )))  # fmt: skip
