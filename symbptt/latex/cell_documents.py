@@ -17,6 +17,7 @@ that TeX reports no overfull box. User text (title, author, date) is escaped.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from symbptt.cell.derive import CellDerivations, equations_latex, preactivations_latex
@@ -32,7 +33,7 @@ STYLES = ("notes", "slides", "snippet")
 PACKAGES = ("amsmath", "amssymb", "bm", "booktabs", "tikz", "graphicx")
 
 NOTES_LAYOUT = Layout(width=41.0, rule_size=r"\small", rule_scale=0.92)  # a4, 11 pt, 2.5 cm margins
-SLIDES_LAYOUT = Layout(width=36.0, rule_size=r"\footnotesize", rule_scale=0.83)  # 16:9 Beamer, 11 pt
+SLIDES_LAYOUT = Layout(width=36.0, rule_size=r"\small", rule_scale=0.92)  # 16:9 Beamer, 11 pt; \small: read from the back
 SNIPPET_LAYOUT = Layout(width=34.0, rule_size=r"\small", rule_scale=0.92)  # article, 10 pt
 SLIDE_HEIGHT = 15.5  # em of 11 pt under a frame's title
 SAFETY = 0.86
@@ -66,7 +67,9 @@ def _fit(rows, layout: Layout):
         width = math_width(row.body) + (math_width(row.left) if row.left else 0.0) + 1.5
         if width > budget:
             factor = max(budget / width, 0.3)
-            body = rf"\scalebox{{{factor:.2f}}}{{$\displaystyle {row.body}$}}"
+            # {}+: a continued sum's + stays binary inside the box (spaced like the rows around it)
+            lead = "{}" if row.body.lstrip().startswith(("+", "-")) else ""
+            body = rf"\scalebox{{{factor:.2f}}}{{$\displaystyle {lead}{row.body}$}}"
             left = row.left
             if row.left and math_width(row.left) > budget * 0.4:
                 left = rf"\scalebox{{{factor:.2f}}}{{$\displaystyle {row.left}$}}"
@@ -84,9 +87,20 @@ def _settings(item, lecture: CellLecture) -> dict:
     return settings
 
 
+ONE_ROW_MATRIX = re.compile(r"\\begin\{pmatrix\}((?:(?!\\end\{pmatrix\}|\\\\).)*)\\end\{pmatrix\}")
+
+
+def block_rows(latex: str) -> str:
+    """A one-row block matrix, ``(∂L_t/∂h_t  ∂L_t/∂c_t)``, as ``[(y_t − e_t)ᵀV, 0]``: in parentheses
+    with a space for its column break it reads as a product (y_t − e_t)ᵀV · 0."""
+    return ONE_ROW_MATRIX.sub(lambda found: r"\bigl[" + r",\; ".join(part.strip() for part in found.group(1).split("&"))
+                              + r"\bigr]", latex)  # fmt: skip
+
+
 def _chain(item, lecture: CellLecture, layout: Layout, groups=None):
     built = chain(item, replace(layout, settings=_settings(item, lecture)), groups)
-    return replace(built, rows=tuple(_fit(built.rows, layout)))
+    rows = tuple(replace(row, body=block_rows(row.body)) for row in built.rows)
+    return replace(built, rows=tuple(_fit(rows, layout)))
 
 
 def lecture_chain(item, lecture: CellLecture, layout: Layout):
@@ -202,7 +216,8 @@ def notation_items(lecture: CellLecture) -> list[str]:
         r"$(W_{f})_{qr}$, $(b_{f})_{q}$.",
         r"$\partial^{+}$ is the explicit derivative: the states of the step before are held fixed.",
         r"$\delta_{pq}$ is the Kronecker delta; $\boldsymbol{\delta}_k$ is the back-propagated error "
-        r"$\nabla_{s_k} L$ (a column).",
+        rf"$\nabla_{{{view.stack_latex}_k}} L$ (a column).",
+        r"$[v]_p$ is entry $p$ of a row or column $v$ that has no name of its own.",
         r"Numerator layout: $\partial L/\partial v$ of a scalar by a column is a row; $\partial u/\partial v$ is "
         r"$\lvert u\rvert \times \lvert v\rvert$.",
     ]
@@ -212,7 +227,7 @@ def notation_items(lecture: CellLecture) -> list[str]:
                      rf"stands in: {names}; so $f'(\cdot)$ reads as $\sigma'(a_k)$ does.")  # fmt: skip
     if not view.single:
         states = ", ".join(to_latex(view.state(state, k)) for state in graph.states)
-        items.append(rf"The state is ${view.stack_latex}_k = ({states})$, stacked; its Jacobian is a block matrix and "
+        items.insert(2, rf"The state is ${view.stack_latex}_k = ({states})$, stacked; its Jacobian is a block matrix and "
                      rf"$\boldsymbol{{\delta}}_k$ has one block per state, "
                      + ", ".join(rf"$\boldsymbol{{\delta}}^{{{graph.names[state].latex}}}_k$" for state in graph.states)
                      + ".")  # fmt: skip

@@ -66,6 +66,7 @@ class CellStory:
         self.view = self.derived.view
         self.graph = self.view.graph
         self.by_name = {item.name: item for item in self.derived.all()}
+        self.parameter_of = {item.name: name for name, items in self.derived.by_parameter.items() for item in items}
         self.worked = worked_parameter(self.derived)
         self.groups = error_groups(self.derived)
 
@@ -81,7 +82,9 @@ class CellStory:
         item = self.by_name[name]
         lecture = self.lecture if shapes else replace(self.lecture, shapes=False)
         built = lecture_chain(item, lecture, self.mode.layout)
-        rows = [replace(row, left=tidy(row.left), body=tidy(row.body), rule=tidy(row.rule)) for row in built.rows]
+        theta = self.theta(self.parameter_of[name]) if name in self.parameter_of else None
+        rows = [replace(row, left=tidy(row.left), body=tidy(row.body), rule=lecture_words(tidy(row.rule), theta))
+                for row in built.rows]  # fmt: skip
         return rows, built.rule_size
 
     def chain(self, name: str, first_overlay: int = 1, stepwise: bool = True, shapes: bool = True,
@@ -116,6 +119,8 @@ class CellStory:
         if merge:
             rows = merge_activation_steps(rows)
         frames = split_frames(Chain(rows[0].left, tuple(rows), rule_size), budget)
+        if len(frames) == 2:
+            frames = balanced_split(rows, budget - 1.0) or frames
         return [render(list(frame), rule_size, overlays=True) for frame in frames]
 
     def shown_steps(self, name: str, keep: tuple[int, ...] | None = None, merge: bool = False) -> int:
@@ -160,7 +165,7 @@ class CellStory:
         out = [self.cell(), self.step_picture(), self.shapes(), self.notation()]
         if any(node.op in DERIVATIVE_BY_VALUE for node in self.graph.nodes):  # a linear cell has none
             out.append(self.activations())
-        out += [self.loss_by_state(), *self.jacobian()]
+        out += [self.loss_by_state(), *self.jacobian()] if not self.view.single else self.jacobian()
         out += self.adjoint()
         if self.worked is not None:
             out += self.worked_parameter()
@@ -187,7 +192,8 @@ class CellStory:
 
         named = preactivations_line(self.lecture)
         small = r"{\small " if self.mode.slides else "{"
-        body = [r"One step of the cell, from the states at $t-1$ and the input:", tidy(equations_block(self.lecture))]
+        states = "state" if self.view.single else "states"
+        body = [rf"One step of the cell, from the {states} at $t-1$ and the input:", tidy(equations_block(self.lecture))]
         if named:
             body.append(small + tidy(named) + r"\par}")
         body.append(small + loss_line(self.lecture) + r"\par}")
@@ -249,18 +255,27 @@ class CellStory:
 
     def loss_by_state(self) -> Page:
         names = [item.name for item in self.derived.shared if item.name.startswith("loss_")]
-        body = [r"As in backpropagation, through the output (the other states held fixed):"]
+        held = "" if self.view.single else " (the other states held fixed)"
+        body = [rf"As in backpropagation, through the output{held}:"]
         body += [self.chain(name, stepwise=False) for name in names]
+        unseen = [name[len("loss_"):] for name in names if str(self.by_name[name].result) == "0"]
+        if unseen and not self.view.single:  # a zero that a student would question: the state still matters
+            read = [state for state in self.graph.states if state not in unseen]
+            body.append(rf"With ${', '.join(self.state(state, t) for state in read)}$ held fixed, $L_t$ does not see "
+                        rf"${', '.join(self.state(state, t) for state in unseen)}$: its effect on the loss runs through "
+                        r"the next step, in the block Jacobian (next), and is collected by the back-propagated error.")
         return Page("What we already know", r"$\partial L_t$ by each state", tuple(body))
 
     def jacobian(self) -> list[Page]:
         """The (block) state Jacobian: its blocks, one path of the step graph per term."""
         if self.view.single:
             J = self.chain("jacobian", stepwise=False)
-            return [Page("What we already know", rf"The state Jacobian $\partial {self.state(self.graph.states[0])}/"
-                                                 rf"\partial {self.state(self.graph.states[0], k - 1)}$", (
-                r"A sum over the paths from the state at $k-1$ to the state at $k$ in the picture of one step, each "
-                r"the product of the local Jacobians along it ($\operatorname{diag}(v)$ for $\odot v$, "
+            h = self.graph.states[0]
+            return [Page("What we already know", rf"$\partial L_t/\partial {self.state(h, t)}$ and the state Jacobian "
+                                                 rf"$\partial {self.state(h)}/\partial {self.state(h, k - 1)}$", (
+                *self.loss_by_state().body,  # one state: its ∂L_t is one short line, not a frame of its own
+                r"The state Jacobian is a sum over the paths from the state at $k-1$ to the state at $k$ in the picture "
+                r"of one step, each the product of the local Jacobians along it ($\operatorname{diag}(v)$ for $\odot v$, "
                 r"$\operatorname{diag}(f'(a))$ for an element-wise $f$, the matrix of a product):",
                 J,
             ))]  # fmt: skip
@@ -346,10 +361,9 @@ class CellStory:
         stack = self.stack
         items = [item.name for item in self.derived.by_parameter[name]]
         bptt = f"bptt_{name}"
-        pages = [Page(section, rf"The formula: $\partial L/\partial {theta}$", (
-            rf"${theta}$ is shared by all steps, so $\partial L/\partial {theta} = \sum_{{t=1}}^{{T}} \partial L_t/\partial {theta}$. "
-            rf"${stack}_t$ depends on ${theta}$ \emph{{explicitly}} (${theta}$ is in step $t$'s equations) and "
-            rf"\emph{{implicitly}}, through ${stack}_{{t-1}}$, which depends on ${theta}$ itself; unrolled down to $k = 1$:",
+        pages = [self.explicit_implicit(name), Page(section, rf"The formula: $\partial L_t/\partial {theta}$", (
+            rf"The same unrolling for any $t$ stops at ${stack}_1$ (${stack}_0$ does not depend on ${theta}$); "
+            rf"$L_t$ reaches ${theta}$ only through ${stack}_t$:",
             self.chain(bptt, shapes=False),
         ))]  # fmt: skip
         pages.append(self.factor_shapes(name))
@@ -365,7 +379,9 @@ class CellStory:
                 where = "the page before" if self.mode.slides else "as above"
                 last_rule = rf"\text{{{where}, for }} {_entry(self.state(through))}"
             first = (rf"The only factor we do not know is $\partial^{{+}} {stack}_k/\partial {theta}$: as always, look at one "
-                     rf"element, entry $p$ of ${self.state(state)}$ by entry $(q, r)$ of ${theta}$." if number == 0 else
+                     rf"element, entry $p$ of ${self.state(state)}$ by entry $(q, r)$ of ${theta}$"
+                     + ("." if len(elements) == 1 else rf" (${theta}$ reaches ${self.state(state)}$ in the fewest steps; the "
+                                                       r"other state follows).") if number == 0 else
                      rf"The same for ${self.state(state)}$, one step further along the picture:")  # fmt: skip
             # On a slide the first element's chain is the frame (its title says what it is): six steps fit.
             lead = first if not (self.mode.slides and number == 0) else r"\vspace*{-1.2\baselineskip}"
@@ -377,23 +393,28 @@ class CellStory:
                 body = [lead if part == 0 else r"\vspace*{-1.2\baselineskip}", piece]
                 if number == len(elements) - 1 and part == len(pieces) - 1:
                     after = self.shown_steps(element, keep, merge=True) + 1 if len(pieces) == 1 else 2
-                    words = (self.sparsity(name, len(elements)) if all(_has_delta(self.by_name[item].result)
-                                                                       for item in elements) else
+                    sparse_words = (rf"Non-zero only when $p = q$: the tensor $\partial^{{+}} {stack}_k/\partial {theta}$ is "
+                                    r"sparse (drawn next)." if self.mode.slides else self.sparsity(name, len(elements)))
+                    words = (sparse_words if all(_has_delta(self.by_name[item].result) for item in elements) else
                              rf"No Kronecker delta $\delta_{{pq}}$ here: ${theta}$ reaches every entry $p$ through a "
                              r"matrix product, so the tensor is not sparse in $p$.")  # fmt: skip
                     body.append(self.mode.remark(after, words))
                 suffix = "" if len(pieces) == 1 else rf" \quad{{\normalsize ({part + 1}/{len(pieces)})}}"
                 pages.append(Page(section, title + suffix, tuple(body)))
             shown.append(state)
+        tensor = self.tensor(name, elements)
+        if tensor is not None:
+            pages.append(tensor)
         collapse = f"collapse_{name}"
         sparse = all(_has_delta(self.by_name[element].result) for element in elements)
+        where = "the pages before" if self.mode.slides else "above"
         if collapse in self.by_name:
             pages.append(Page(section, "The tensor collapses" if sparse else "The row times the tensor", (
                 rf"The row $(\partial L_t/\partial {stack}_t)(\partial {stack}_t/\partial {stack}_k)$ times the tensor "
                 r"sums over its first index $p$" + ("" if self.view.single else ", state by state") +
                 (r"; the Kronecker delta keeps only $p = q$:" if sparse
                                                     else r"; with no Kronecker delta, the sum over $p$ stays:"),
-                self.chain(collapse, keep=(0, -1), last_rule=r"\text{the explicit tensor (above); only } p = q "
+                self.chain(collapse, keep=(0, -1), last_rule=rf"\text{{the tensor's entries ({where}); only }} p = q "
                                                                       r"\text{ survives}") if sparse else
                 self.chain(collapse),
             )))  # fmt: skip
@@ -409,6 +430,61 @@ class CellStory:
             remark,
         )))  # fmt: skip
         return pages
+
+    def explicit_implicit(self, name: str) -> Page:
+        """The lecture's ∂s_3/∂W, for this cell's state and parameter: the explicit part (the state
+        before held fixed) plus the implicit part through the state before, unrolled to s_1."""
+        theta, s = self.theta(name), self.stack
+
+        def total(step: int) -> str:
+            return rf"\frac{{\partial {s}_{{{step}}}}}{{\partial {theta}}}"
+
+        def plus(step) -> str:
+            return rf"\frac{{\partial^{{+}} {s}_{{{step}}}}}{{\partial {theta}}}"
+
+        def jac(step: int) -> str:
+            return rf"\frac{{\partial {s}_{{{step}}}}}{{\partial {s}_{{{step - 1}}}}}"
+
+        rows = [
+            (total(3), rf"{plus(3)} + {jac(3)}\, {total(2)}", rf"\text{{explicit}} + \text{{implicit (through }} {s}_2\text{{)}}"),
+            ("", rf"{plus(3)} + {jac(3)} \Bigl({plus(2)} + {jac(2)}\, {total(1)}\Bigr)", rf"\text{{the same for }} {s}_2"),
+            ("", rf"{plus(3)} + {jac(3)}\, {plus(2)} + {jac(3)}\, {jac(2)}\, {plus(1)}",
+             rf"{s}_0 \text{{ is given: }} \partial {s}_1/\partial {theta} = \partial^{{+}} {s}_1/\partial {theta}"),
+            ("", rf"\sum_{{k=1}}^{{3}} \frac{{\partial {s}_3}}{{\partial {s}_k}}\, {plus('k')}",
+             rf"\partial {s}_3/\partial {s}_3 = I,\ \partial {s}_3/\partial {s}_1 = (\partial {s}_3/\partial {s}_2)"
+             rf"(\partial {s}_2/\partial {s}_1)"),
+        ]
+        return Page(f"The gradient by {name}", rf"Explicit and implicit: unrolling $\partial {s}_3/\partial {theta}$", (
+            rf"${theta}$ is shared by all steps, so $\partial L/\partial {theta} = \sum_{{t=1}}^{{T}} \partial L_t/\partial {theta}$, "
+            rf"and ${s}_t$ depends on ${theta}$ in two ways: \emph{{explicitly}} (${theta}$ is in step $t$'s equations; "
+            rf"$\partial^{{+}}$ holds ${s}_{{t-1}}$ fixed) and \emph{{implicitly}}, through ${s}_{{t-1}}$, which depends on "
+            rf"${theta}$ itself. For $t = 3$:",
+            self.rows(rows),
+        ))  # fmt: skip
+
+    def tensor(self, name: str, elements: list[str]) -> Page | None:
+        """The sparse tensor ∂⁺s_k/∂θ drawn for a small d, built up state by state on slides."""
+        from symbptt.latex.cell_figures import cell_tensor_figure, drawn_d
+
+        if not all(_has_delta(self.by_name[element].result) for element in elements):
+            return None
+        theta = self.theta(name)
+        d = drawn_d(self.view.size("d"))
+        node = self.graph.nodes[self.graph.parameter_nodes[name]]
+        second = self.view.size(node.shape[1]) if len(node.shape) == 2 else 1
+        columns = d if len(node.shape) == 2 and (node.shape[1] == "d" or not second.is_Integer) else int(second)
+        by_state = {element.split("_")[1]: element for element in elements}
+        blocks = [(_entry(self.state(state)), self.p(self.by_name[by_state[state]].result), self.by_name[by_state[state]].result)
+                  for state in self.graph.states if state in by_state]  # fmt: skip
+        figure = cell_tensor_figure(blocks, theta, _parameter_entry(theta, 2), columns, d,
+                                    width_cm=12.5 if self.mode.slides else 15.0,
+                                    height_cm=4.6 if self.mode.slides else None, build=self.mode.slides)  # fmt: skip
+        row = rf"(\partial L_t/\partial {self.stack}_t)(\partial {self.stack}_t/\partial {self.stack}_k)"
+        survive = rf" Highlighted: what survives the product with the row ${row}$ (next page)."
+        caption = figure.caption + (self.mode.uncover(figure.overlays, survive) if self.mode.slides else "")
+        return Page(f"The gradient by {name}", rf"The sparse tensor $\partial^{{+}} {self.stack}_k/\partial {theta}$", (
+            self.mode.figure(figure.tikz, caption),
+        ))  # fmt: skip
 
     def through_shown(self, element: str, shown: list[str]) -> str | None:
         """The state whose element chain was shown already, when ``element`` goes through it next
@@ -442,6 +518,8 @@ class CellStory:
             rf"In $\partial L_t/\partial {theta} = \partial L_t/\partial {stack}_t \sum_k (\partial {stack}_t/\partial {stack}_k)"
             rf"\,(\partial^{{+}} {stack}_k/\partial {theta})$:",
             r"\begin{center}", table, r"\end{center}",
+            self.mode.uncover(len(rows) + 1, r"A row, a matrix, and a tensor: the first two we have computed already; "
+                                             r"for the tensor, as always, we look at one element."),
         ))  # fmt: skip
 
     def sparsity(self, name: str, blocks: int) -> str:
@@ -487,9 +565,12 @@ class CellStory:
         worked_row = next((row for group in self.groups for member, row in group.members if member == self.worked), None)
         if worked_row is not None:
             worked, x = self.theta(self.worked), self.p(self.view.term(self.graph.input_node, k))
+            # A parameter that multiplies neither the state nor the input (the GRU's U, by r_k ⊙ h_{k-1}) is named.
+            odd = [rf"${self.theta(member)}$ meets ${self.p(row.arg)}$" for group in self.groups for member, row in group.members
+                   if row is not None and row.arg != worked_row.arg and self.p(row.arg) != x]  # fmt: skip
             lead = (rf"Every step for ${worked}$ holds for the others: where ${worked}$ meets "
-                    rf"${self.p(worked_row.arg)}$, a parameter that multiplies ${x}$ meets ${x}$ and a bias meets $1$; "
-                    r"each gate has its own error:")  # fmt: skip
+                    rf"${self.p(worked_row.arg)}$, a parameter that multiplies ${x}$ meets ${x}$"
+                    + "".join(f", {text}" for text in odd) + r" and a bias meets $1$; each gate has its own error:")  # fmt: skip
         return Page("The other parameters", r"The others: the same with $x_k$, with $1$, per gate", (
             lead, r"\begin{center}", self.gradient_table(), r"\end{center}",
             r"A bias's gradient is a row (numerator layout): a gradient step uses its transpose.",
@@ -519,10 +600,11 @@ class CellStory:
                 left = rf"{self.p(element.lhs)} &= {self.p(element.result)} &&\Longrightarrow& "
             lines.append(left + rf"\frac{{\partial L}}{{\partial {self.theta(name)}}} &= {self.p(vectorised.result)}")
         output = self.p(self.view.term(self.graph.output_node, t))
-        return Page("The other parameters", "The output's parameters: one step each", (
-            rf"They enter only ${output}$, so $L_t$ depends on them at step $t$ alone: no recurrence, no tensor.",
-            math(" \\\\[1ex]\n".join(lines), "align*"),
-        ))  # fmt: skip
+        body = (rf"They enter only ${output}$, so $L_t$ depends on them at step $t$ alone: no recurrence, no tensor.",
+                math(" \\\\[1ex]\n".join(lines), "align*"))
+        if not self.mode.slides:  # in notes one block: a page break would part the words and the lines
+            body = (r"\par\noindent\begin{minipage}{\linewidth}", *body, r"\end{minipage}")
+        return Page("The other parameters", "The output's parameters: one step each", body)
 
     # Summary --------------------------------------------------------------------------------------
 
@@ -557,6 +639,20 @@ class CellStory:
                                     *page.body, r"\end{minipage}")) for page in (backward, gradients)]  # fmt: skip
 
 
+# The engine's justifications in the words a lecturer says (its own names for its graph and its products).
+LECTURE_WORDS = (
+    (" of the step graph", " through one step"),
+    (r"\text{the row}\cdot\text{tensor product contracts the index }p", r"\text{the row times the tensor: a sum over }p"),
+)
+
+
+def lecture_words(rule: str, theta: str | None = None) -> str:
+    """A justification as the lecture says it; the generic θ of a rule named as the parameter at hand."""
+    for engine, lecture in LECTURE_WORDS:
+        rule = rule.replace(engine, lecture)
+    return rule.replace(r"\theta", theta) if theta else rule
+
+
 ACTIVATION_STEP = re.compile(r"^(.*= *\\(?:sigma|tanh|operatorname\{relu\}|exp)\(.*\))\\text\{, entry by entry\}$")
 CHAIN_RULE = r"\text{chain rule through }"
 ENTRY_RULE = re.compile(r"^(\S+) = .*\\text\{, entry by entry\}$")
@@ -585,6 +681,24 @@ def merge_activation_steps(rows: list[Row]) -> list[Row]:
             row = replace(row, height=row_height(row.body))
         out.append(replace(row, step=kept.index(row.step), rule=rule))
     return out
+
+
+def balanced_split(rows: list[Row], budget: float) -> list[list[Row]] | None:
+    """A chain two frames tall, split between steps so that the second frame's recap (the line the
+    audience last saw) is as short as the frames allow: split after a long step and the recap
+    repeats it whole (the GRU's two written-out arguments)."""
+    from symbptt.latex.chains import _recap
+
+    best, best_recap = None, None
+    for cut in sorted({row.step for row in rows})[1:]:
+        first = [row for row in rows if row.step < cut]
+        recap = _recap(first, rows[0].left)
+        second = recap + [row for row in rows if row.step >= cut]
+        recap_height = sum(row.height for row in recap)
+        if (max(sum(row.height for row in frame) for frame in (first, second)) <= budget
+                and (best_recap is None or recap_height < best_recap)):  # fmt: skip
+            best, best_recap = [first, second], recap_height
+    return best
 
 
 def _entry(state_latex: str) -> str:

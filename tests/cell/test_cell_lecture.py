@@ -77,9 +77,10 @@ def test_lstm_slides_tell_the_lecture_in_its_order(lstm):
     assert len(titles) + 1 <= MAX_FRAMES  # and the title page
     order = ["The cell", "One step, drawn from the equations", "Shapes of the quantities", "The activations' derivatives",
              r"$\partial L_t$ by each state", "The block Jacobian", "The recurrence of the back-propagated error, derived",
-             r"The formula: $\partial L/\partial U_{f}$", "What shape is each factor?",
+             r"Explicit and implicit: unrolling $\partial s_3/\partial U_{f}$",
+             r"The formula: $\partial L_t/\partial U_{f}$", "What shape is each factor?",
              r"The only factor we do not know, one element: $\partial^{+} c_{kp}/\partial (U_{f})_{qr}$",
-             "The tensor collapses", r"$\partial L/\partial U_{f}$, vectorised", "The error at each activation's argument",
+             r"The sparse tensor $\partial^{+} s_k/\partial U_{f}$", "The tensor collapses", r"$\partial L/\partial U_{f}$, vectorised", "The error at each activation's argument",
              r"The others: the same with $x_k$, with $1$, per gate", "Summary: the backward pass",
              "Summary: every gradient"]  # fmt: skip
     positions = [next(number for number, title in enumerate(titles) if title.startswith(wanted)) for wanted in order]
@@ -93,6 +94,7 @@ def test_lstm_lecture_shows_what_the_engine_derives(lstm):
     assert r"\tanh'(a^{\tilde{c}}_{k}) &= 1 - \tilde{c}_{k} \odot \tilde{c}_{k}" in slides
     assert r"\sigma'(a^{f}_{kp}) c_{k-1,p} h_{k-1,r} \delta_{pq}" in slides  # one element, sparse
     assert r"\boldsymbol{\delta}^{a^{f}}_{k} &= " in slides  # the gate's error, named once
+    assert r"With $h_{t}$ held fixed, $L_t$ does not see $c_{t}$" in slides  # why ∂L_t/∂c_t = 0
     for theta in ("U_{f}", "W_{f}", "b_{f}", "U_{i}", "W_{o}", "b_{c}"):  # every gradient in the table
         assert rf"$\partial L/\partial {theta} = \sum_{{k}}" in slides, theta
     assert not re.search(r"(?<![\^_])\{a\^\{f\}\}_\{k\}(?!\^)", slides)  # a^{f}_{k}, not the printer's braces
@@ -106,6 +108,53 @@ def test_justifications_are_readable_when_projected(lstm):
         assert r"\footnotesize" not in source
 
 
+def test_the_implicit_part_is_unrolled_down_to_s1(lstm):
+    """The lecture's ∂s_3/∂W: explicit + implicit, unrolled until ∂s_1/∂W is explicit alone."""
+    slides = lstm["slides"]
+    plus = r"\frac{\partial^{+} s_{%s}}{\partial U_{f}}"
+    assert (plus % 3 + r" + \frac{\partial s_{3}}{\partial s_{2}}\, " + plus % 2 + r" + \frac{\partial s_{3}}{\partial s_{2}}\, "
+            r"\frac{\partial s_{2}}{\partial s_{1}}\, " + plus % 1) in slides
+    assert r"\text{explicit} + \text{implicit (through } s_2\text{)}" in slides
+
+
+def test_the_sparse_tensor_is_drawn_from_the_element_formulas(lstm):
+    """The cells the figure fills are where the engine's element formulas are non-zero: row q = p
+    of slice p for both states, 2d² of 2d³; built up state by state, then highlighted."""
+    slides = lstm["slides"]
+    assert r"18 of 54 entries ($2d^2$ of $2d^3$" in slides  # d is a symbol: drawn for d = 3
+    assert "visible on=<1->" in slides and "visible on=<2->" in slides and "alt=<3->" in slides
+    assert "18 of 54 entries" in lstm["notes"] and "visible on=<" not in lstm["notes"].split("\\begin{document}")[1]
+
+
+def test_the_tensor_figure_counts_what_the_formulas_say():
+    import sympy as sp
+
+    from symbptt.latex.cell_figures import cell_tensor_figure, drawn_d
+    from symbptt.model import p, q, r
+
+    sparse = sp.KroneckerDelta(p, q) * sp.Symbol("x")
+    dense = sp.Symbol("x") * (p + q + r)  # no δ_pq: every entry is non-zero
+    figure = cell_tensor_figure([("h_{kp}", "x", sparse), ("c_{kp}", "x", sparse)], "W", "W_{qr}", 4, 4)
+    assert (figure.nonzero, figure.total) == (2 * 4 * 4, 2 * 4 ** 3)
+    assert cell_tensor_figure([("h_{kp}", "x", dense)], "W", "W_{qr}", 2, 2).nonzero == 8
+    assert drawn_d(4) == 4 and drawn_d(sp.Symbol("d")) == 3 and drawn_d(9) == 3
+
+
+def test_a_one_state_cell_is_not_spoken_of_as_several(gru):
+    slides = gru["slides"]
+    assert "from the state at $t-1$" in slides and "other states" not in slides and "from the states" not in slides
+    assert r"\nabla_{h_k} L$ (a column)" in slides and r"\nabla_{s_k}" not in slides  # the GRU's state is h
+    assert r"$\partial L_t/\partial h_{t}$ and the state Jacobian" in slides  # one short chain: no frame of its own
+
+
+def test_a_chain_split_over_two_frames_does_not_repeat_its_longest_step(gru):
+    """The GRU's ∂⁺h_kp/∂(U_z)_qr needs two frames; the second opens with a short recap, not the
+    two written-out arguments a^z_kp again."""
+    slides = gru["slides"]
+    assert r"\quad{\normalsize (2/2)}" in slides
+    assert slides.count(r"\sum_{i=1}^{n} (W_{z})_{pi} x_{ki}") == 2
+
+
 def test_the_class_count_is_K(lstm):
     assert r"K\times 1" in lstm["notes"] and r"K\times d" in lstm["notes"]
     assert not re.search(r"\bk\\times", lstm["notes"])
@@ -113,7 +162,7 @@ def test_the_class_count_is_K(lstm):
 
 def test_every_picture_has_a_caption(lstm):
     notes = lstm["notes"]
-    assert notes.count(r"\begin{tikzpicture}") == notes.count(r"\figurecaption{") == 1
+    assert notes.count(r"\begin{tikzpicture}") == notes.count(r"\figurecaption{") == 2  # the step, the tensor
 
 
 def test_markdown_headings_have_no_braces(lstm):
@@ -128,6 +177,10 @@ def test_full_detail_is_the_exhaustive_lecture(lstm):
     full = build("notes", replace(lstm["lecture"], detail="full"))
     assert full.count(r"\section{The gradient by") == 14  # a section per parameter
     assert full.count(r"\subsection*{") > 3 * lstm["notes"].count(r"\subsection{")
+    slides = build("slides", replace(lstm["lecture"], detail="full"))  # as readable as the concise deck
+    tags = re.findall(r"\\tag\*\{(?:\\uncover<\d+->\{)?(\\[a-z]+)", slides)
+    assert tags and set(tags) == {r"\small"}
+    assert r"\tfrac" not in slides and r"\footnotesize" not in slides
 
 
 @needs_tex
