@@ -420,7 +420,7 @@ def loss_by_state_derivations(view: CellView) -> list[Derivation]:
         if value is None:
             steps = (Step(dt.Zero(1, view.state_rows),
                           Rule(f"L_t does not read {view.at(update, t)} directly (the other states held)",
-                               r"\text{$L_t$ does not read it directly}")),)  # fmt: skip
+                               r"\text{the other states held: $L_t$ does not read it}")),)  # fmt: skip
         else:
             chain = terms.Product((dt.Deriv(terms.Loss(t), view.term(output, t)),
                                    dt.Deriv(view.term(output, t), view.state(state, t))))  # fmt: skip

@@ -257,13 +257,17 @@ class CellStory:
         names = [item.name for item in self.derived.shared if item.name.startswith("loss_")]
         held = "" if self.view.single else " (the other states held fixed)"
         body = [rf"As in backpropagation, through the output{held}:"]
-        body += [self.chain(name, stepwise=False) for name in names]
         unseen = [name[len("loss_"):] for name in names if str(self.by_name[name].result) == "0"]
+        # A state L_t reads only through another is said in words, not as "∂L_t/∂c_t = 0": written alone,
+        # that equation reads as the total derivative (through h_t), which is not 0 — and verify says so.
+        body += [self.chain(name, stepwise=False) for name in names if name[len("loss_"):] not in unseen]
         if unseen and not self.view.single:  # a zero that a student would question: the state still matters
             read = [state for state in self.graph.states if state not in unseen]
-            body.append(rf"With ${', '.join(self.state(state, t) for state in read)}$ held fixed, $L_t$ does not see "
-                        rf"${', '.join(self.state(state, t) for state in unseen)}$: its effect on the loss runs through "
-                        r"the next step, in the block Jacobian (next), and is collected by the back-propagated error.")
+            held, hidden = ", ".join(self.state(s, t) for s in read), ", ".join(self.state(s, t) for s in unseen)
+            body.append(rf"$L_t$ reads ${hidden}$ only through ${held}$: in $\partial L_t/\partial {self.stack}_t$, with "
+                        rf"${held}$ held fixed, the block of ${hidden}$ is $0$. The effect of ${hidden}$ on the loss runs "
+                        r"through the next step, in the block Jacobian (next), and is collected by the back-propagated "
+                        r"error.")
         return Page("What we already know", r"$\partial L_t$ by each state", tuple(body))
 
     def jacobian(self) -> list[Page]:

@@ -94,7 +94,10 @@ def test_lstm_lecture_shows_what_the_engine_derives(lstm):
     assert r"\tanh'(a^{\tilde{c}}_{k}) &= 1 - \tilde{c}_{k} \odot \tilde{c}_{k}" in slides
     assert r"\sigma'(a^{f}_{kp}) c_{k-1,p} h_{k-1,r} \delta_{pq}" in slides  # one element, sparse
     assert r"\boldsymbol{\delta}^{a^{f}}_{k} &= " in slides  # the gate's error, named once
-    assert r"With $h_{t}$ held fixed, $L_t$ does not see $c_{t}$" in slides  # why ∂L_t/∂c_t = 0
+    # c_t's block of ∂L_t/∂s_t is 0 with h_t held: said in words, never as "∂L_t/∂c_t = 0", which
+    # written alone is the total derivative through h_t (not 0; verify --model lstm-bptt says wrong)
+    assert r"with $h_{t}$ held fixed, the block of $c_{t}$ is $0$" in slides
+    assert r"\frac{\partial L_{t}}{\partial c_{t}} &{}= 0" not in slides
     for theta in ("U_{f}", "W_{f}", "b_{f}", "U_{i}", "W_{o}", "b_{c}"):  # every gradient in the table
         assert rf"$\partial L/\partial {theta} = \sum_{{k}}" in slides, theta
     assert not re.search(r"(?<![\^_])\{a\^\{f\}\}_\{k\}(?!\^)", slides)  # a^{f}_{k}, not the printer's braces
