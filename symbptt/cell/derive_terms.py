@@ -28,7 +28,7 @@ import numpy as np
 import sympy as sp
 
 from symbptt import terms
-from symbptt.cell.ops import OPS, PREC_APPLY, PREC_ATOM, PREC_HADAMARD, PREC_SUM
+from symbptt.cell.ops import OPS, PREC_APPLY, PREC_ATOM, PREC_HADAMARD, PREC_PRODUCT, PREC_SUM
 from symbptt.errors import SymbpttError
 from symbptt.indices import step_text
 from symbptt.safe import as_expr
@@ -256,7 +256,9 @@ class Hadamard(terms.Term):
         out = []
         for factor in self.factors:
             text = printer._print(factor)
-            if precedence_of(factor) <= PREC_HADAMARD:
+            # A matrix product binds tighter than ⊙, but "U^T v ⊙ r" still reads two ways (and verify
+            # calls it ambiguous): the product gets parentheses too.
+            if precedence_of(factor) <= PREC_HADAMARD or precedence_of(factor) == PREC_PRODUCT:
                 text = f"({text})" if plain else printer.delimit(text)
             out.append(text)
         return out

@@ -726,6 +726,8 @@ def _describe_terminal(name: str) -> str:
     if name in special:
         return special[name]
     terminal = _lark().get_terminal(name)
+    if terminal.pattern.type == "re":  # a pattern (e.g. a word subscript _\textrm{h}) is no help in a message
+        return ""
     value = terminal.pattern.value
     return f"'{value}'"
 
@@ -744,7 +746,7 @@ def _describe_expected(expected: set[str]) -> str:
     if greek:
         parts.append("a Greek letter")
         names -= greek
-    parts.extend(sorted(_describe_terminal(n) for n in names))
+    parts.extend(sorted(text for text in map(_describe_terminal, names) if text))
     if len(parts) > 8:
         parts = parts[:8] + ["..."]
     return ", ".join(parts)
