@@ -130,6 +130,30 @@ class Deriv(terms.Deriv):
         return Deriv(self.num.subs(mapping), self.den.subs(mapping), self.explicit)
 
 
+@dataclass(frozen=True)
+class HeldDeriv(Deriv):
+    """∂num/∂den with other quantities of den's step held: a block of a derivative by the stacked
+    state, printed with the held ones (``\\left. ∂L_t/∂c_t \\right|_{h_t}``) because written alone
+    ∂L_t/∂c_t reads as the total derivative, through them."""
+
+    held: tuple = ()
+
+    def subs(self, mapping):
+        return HeldDeriv(self.num.subs(mapping), self.den.subs(mapping), self.explicit,
+                         tuple(term.subs(mapping) for term in self.held))
+
+    def _latex(self, printer):
+        mark = r"\partial^{+}" if self.explicit else r"\partial"
+        held = ", ".join(printer._print(term) for term in self.held)
+        return (rf"\left.\frac{{{mark} {printer._print(self.num)}}}{{\partial {printer._print(self.den)}}}"
+                rf"\right|_{{{held}}}")
+
+    def _text(self, printer):
+        mark = "∂⁺" if self.explicit else "∂"
+        held = ", ".join(printer._print(term) for term in self.held)
+        return f"{mark}{printer._print(self.num)}/∂{printer._print(self.den)} ({held} held)"
+
+
 def is_scalar(term) -> bool:
     """A number or a scalar parameter (α of α h_{t−1})."""
     return isinstance(term, terms.Scalar) or (isinstance(term, Named) and term.rows is None)

@@ -417,6 +417,9 @@ def loss_by_state_derivations(view: CellView) -> list[Derivation]:
         update = graph.defined[state]
         value = view.loss_by_state(state, t)
         lhs = dt.Deriv(terms.Loss(t), view.state(state, t))
+        if value is None and len(graph.states) > 1:  # a block: the other states of step t held
+            lhs = dt.HeldDeriv(terms.Loss(t), view.state(state, t), False,
+                               tuple(view.state(other, t) for other in graph.states if other != state))
         if value is None:
             steps = (Step(dt.Zero(1, view.state_rows),
                           Rule(f"L_t does not read {view.at(update, t)} directly (the other states held)",
