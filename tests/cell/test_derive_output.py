@@ -124,6 +124,14 @@ def test_two_states_give_a_block_jacobian_and_two_adjoints():
     assert to_text(by_name["jacobian_c_c"].result) == "diag(f_k)"  # the LSTM's constant error carousel
     assert "δ^c_k" in to_text(by_name["delta_c"].lhs) and "δ^h_{k+1}" in to_text(by_name["delta_c"].result)
     assert by_name["expanded_W_f"].title.endswith("3 terms")
+    # L_t reads c_t only through h_t: the zero is the block with h_t held, and is printed so — written
+    # alone, ∂L_t/∂c_t = 0 would read as the total derivative, which is not 0
+    from symbptt.latex.printer import to_latex
+
+    loss_c = by_name["loss_c"]
+    assert to_text(loss_c.lhs) == "∂L_t/∂c_t (h_t held)" and to_text(loss_c.result) == "0"
+    assert to_latex(loss_c.lhs) == r"\left.\frac{\partial L_{t}}{\partial c_{t}}\right|_{h_{t}}"
+    assert to_text(by_name["loss_h"].lhs) == "∂L_t/∂h_t"  # read directly: a plain derivative
 
 
 @pytest.mark.parametrize("name", ["gru", "linear-rnn"])
