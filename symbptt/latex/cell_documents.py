@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 from symbptt.cell.derive import CellDerivations, equations_latex, preactivations_latex
 from symbptt.errors import SymbpttError
+from symbptt.latex.beamer import DECK_CLASS
 from symbptt.latex.cell_diagram import cell_diagram
 from symbptt.latex.chains import Layout, chain, render, split_frames
 from symbptt.latex.escape import escape_comment, escape_text
@@ -357,11 +358,7 @@ def _story_slides(lecture: CellLecture) -> str:
 
     out = [
         _header(lecture, "Beamer slides"),
-        r"\documentclass[11pt,aspectratio=169]{beamer}",
-        r"\usefonttheme[onlymath]{serif}",
-        r"\setbeamertemplate{navigation symbols}{}",
-        r"\setbeamertemplate{footline}[frame number]",
-        r"\setbeamertemplate{itemize items}[circle]",
+        *DECK_CLASS,
         _preamble(),
         TIKZ_STYLES_SLIDES,
         r"\setlength{\jot}{2pt}  % rows of a chain a little closer: a six-step chain fits one frame",
@@ -452,10 +449,7 @@ def full_slides(lecture: CellLecture) -> str:
     diagram = cell_diagram(view, 13.0)
     out = [
         _header(lecture, "Beamer slides"),
-        r"\documentclass[11pt,aspectratio=169]{beamer}",
-        r"\usefonttheme[onlymath]{serif}",
-        r"\setbeamertemplate{navigation symbols}{}",
-        r"\setbeamertemplate{footline}[frame number]",
+        *DECK_CLASS,
         _preamble(),
         _title_block(lecture),
         r"\begin{document}",

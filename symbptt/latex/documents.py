@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from symbptt.errors import SymbpttError
+from symbptt.latex.beamer import DECK_CLASS
 from symbptt.latex.chains import Layout, chain, inline_fractions, render, split_frames
 from symbptt.latex.diagrams import TIKZ_STYLES_NOTES, TIKZ_STYLES_SLIDES
 from symbptt.latex.escape import escape_comment, escape_text
@@ -560,11 +561,7 @@ def _notes_block(item, lecture: Lecture, layout: Layout) -> list[str]:
 def _slides_preamble(lecture: Lecture) -> list[str]:
     return [
         _header_comment(lecture, "Beamer slides"),
-        r"\documentclass[11pt,aspectratio=169]{beamer}",
-        r"\usefonttheme[onlymath]{serif}",
-        r"\setbeamertemplate{navigation symbols}{}",
-        r"\setbeamertemplate{footline}[frame number]",
-        r"\setbeamertemplate{itemize items}[circle]",
+        *DECK_CLASS,
         _preamble_packages(lecture),
         TIKZ_STYLES_SLIDES,
         _title_block(lecture),

@@ -22,6 +22,7 @@ from symbptt.cell.derive import equations_latex, preactivations_latex
 from symbptt.cell.jacobian import CellView, state_jacobian_derivations
 from symbptt.errors import SymbpttError
 from symbptt.gradient_flow import GradientFlow
+from symbptt.latex.beamer import DECK_CLASS
 from symbptt.latex.chains import Layout, chain, render
 from symbptt.latex.escape import escape_comment, escape_text
 from symbptt.latex.story import Mode, Page
@@ -479,11 +480,7 @@ def notes(lecture: FlowLecture) -> str:
 def slides(lecture: FlowLecture) -> str:
     out = [
         _header(lecture, "Beamer slides"),
-        r"\documentclass[11pt,aspectratio=169]{beamer}",
-        r"\usefonttheme[onlymath]{serif}",
-        r"\setbeamertemplate{navigation symbols}{}",
-        r"\setbeamertemplate{footline}[frame number]",
-        r"\setbeamertemplate{itemize items}[circle]",
+        *DECK_CLASS,
         _packages(),
         _title_block(lecture),
         r"\begin{document}",
