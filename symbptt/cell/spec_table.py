@@ -126,6 +126,11 @@ def _parameters(table: dict, at) -> tuple[dict, dict]:
         if key is None:
             raise SpecError(f"parameter {name!r} is not a name (a letter, then letters, digits or _, "
                             "optionally a superscript: W^f, W^{f})", where)  # fmt: skip
+        superscript = key.partition("^")[2]
+        if superscript == "T" or superscript.isdigit():  # a claim's W^{T} is Wᵀ, W^{1} a power of W
+            raise SpecError(f"parameter {name!r}: a superscript {superscript} reads as a "
+                            f"{'transpose' if superscript == 'T' else 'power'} in a claim; name it otherwise "
+                            "(W^f, W^{hf})", where)  # fmt: skip
         if key in written:
             raise SpecError(f"parameters {written[key]!r} and {name!r} are the same name {key_latex(key)}", where)
         written[key] = name

@@ -247,6 +247,9 @@ class _Rewriter:
             named = self._superscripted(node)
             if named is not None:
                 return named
+        if isinstance(node, ast.Power) and not self.names.superscript and _step_power_of_e(node):
+            raise MeaningError("e^{(t)}: this model writes the step as a subscript, e_t; Euler's e to the power "
+                               "of a step is surely not meant")
         if isinstance(node, ast.Power) and self.names.superscript:
             timed = self._timed(node)
             if timed is not None:
@@ -347,6 +350,10 @@ class _Rewriter:
                                                                    or key in self.names.parameters):
             raise MeaningError(f"{base.name}^{{(t)}}, the copy of a parameter at one step, is checked only "
                                "as the variable of a derivative of that step's quantities")  # fmt: skip
+        if base.name == "e" and key not in self.names.vectors:  # the one-hot at step t, surely not exp(t)
+            raise MeaningError("e^{(t)} is not a name of this model (and Euler's e to the power of a step is "
+                               "surely not meant): write the one-hot of the label as an indicator, "
+                               "\\mathbf{1}_{i = ...}")
         if key not in self.names.vectors and key != ("L", ""):
             return None
         return self._indexed(ast.Indexed(base=base.name, indices=(step, *entry), accent=base.accent, span=node.span))
@@ -468,6 +475,15 @@ def _letters(indices) -> str | None:
             return None
         parts.append(index.name)
     return "".join(parts)
+
+
+def _step_power_of_e(node: ast.Power) -> bool:
+    """e^{(t)}, e^{(t-1)}: the one-hot at a step written as a superscript (e^{2} stays Euler's)."""
+    base, step = node.base, _as_index(node.exponent)
+    if isinstance(base, ast.Indexed):
+        base = ast.Symbol(name=base.base, accent=base.accent, span=base.span)
+    return (isinstance(base, ast.Symbol) and base.name == "e" and not base.accent and step is not None
+            and not isinstance(step, ast.IndexNumber))
 
 
 def _as_index(node) -> ast.IndexExpr | None:

@@ -169,6 +169,9 @@ def test_a_spec_may_brace_the_superscript(tmp_path):
                                                    "code; rename one", 12),
     ('"W^f" = ["d", "d"]\n"W^{f}" = ["d", "d"]\n', "parameters 'W^f' and 'W^{f}' are the same name W^{f}", 12),
     ('"W^f^g" = ["d", "d"]\n', "parameter 'W^f^g' is not a name", 11),
+    # a claim reads W^{T} as Wᵀ and W^{1} as a power: such a parameter could never be named in verify
+    ('"W^T" = ["d", "d"]\n', "parameter 'W^T': a superscript T reads as a transpose in a claim", 11),
+    ('"W^{12}" = ["d", "d"]\n', "parameter 'W^{12}': a superscript 12 reads as a power in a claim", 11),
 ])  # fmt: skip
 def test_a_clash_is_refused_in_one_line(tmp_path, capsys, parameters, message, line):
     from symbptt.cli import main

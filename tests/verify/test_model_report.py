@@ -32,3 +32,19 @@ def test_activation_is_refused_for_a_cell_whose_equations_name_their_functions(c
     assert err.count("\n") == 1 and "--activation" in err and "names its functions in its equations" in err
     code, _, err = _verify(["--model", "goodfellow-rnn", "--activation", "sigmoid", "--claim", "L = L"], capsys)
     assert code == 2 and "uses tanh, not sigmoid" in err
+
+
+def test_e_to_the_power_of_a_step_is_never_eulers_number_under_a_model(capsys):
+    # Under a model, e^{(t)} is surely the one-hot at step t, not exp(t): read as exp(t), a right
+    # claim was judged wrong. It is undecided with a reason (the books write the indicator).
+    claim = r"\nabla_{o^{(t)}} L = \hat{y}^{(t)} - e^{(t)}"
+    for model in ("goodfellow-rnn", "goodfellow-lstm"):
+        for written in (claim, claim.replace("e^{(t)}", r"\mathbf{e}^{(t)}")):
+            code, out, _ = _verify(["--model", model, "--claim", written], capsys)
+            assert code == 1 and "undecided" in out and "e^{(t)}" in out, (model, written)
+    code, out, _ = _verify(["--model", "lstm", "--claim", r"\nabla_{\hat{y}_t} L = y_t - e^{(t)}"], capsys)
+    assert code == 1 and "undecided" in out and "e_t" in out
+    code, out, _ = _verify(["--model", "lstm", "--claim", r"\nabla_{\hat{y}_t} L = y_t - e_t"], capsys)
+    assert code == 0
+    code, out, _ = _verify(["--model", "lstm", "--claim", r"e^{-1000} = e^{-2000}"], capsys)
+    assert code == 1 and "wrong" in out  # a power of Euler's e that is no step keeps its meaning
