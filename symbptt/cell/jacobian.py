@@ -93,11 +93,13 @@ class CellView:
                 equation = node.index if node.name is not None else self.owner.get(node.index, node.index)
                 found.setdefault(equation, []).append(argument.index)
         names = {}
+        taken = {name.latex for name in self.graph.names.values()}  # a spec may name a vector a^{f} itself
         for equation, arguments in found.items():
             base = self.graph.nodes[equation].name.latex
             for number, argument in enumerate(arguments, start=1):
                 mark = base if len(arguments) == 1 else f"{base},{number}"
-                names[argument] = f"a^{{{mark}}}"
+                names[argument] = next((name for name in (f"a^{{{mark}}}", rf"\alpha^{{{mark}}}", rf"\bar{{a}}^{{{mark}}}")
+                                        if name not in taken), rf"\check{{a}}^{{{mark}}}")  # fmt: skip
         return names
 
     def _stack_name(self) -> str:

@@ -72,6 +72,10 @@ def cell_names(graph, extra: dict, where: str):
         vector_size["delta"] = "d"
         first_step["delta"] = 0
     preactivations = _preactivations(graph)  # equation key → (its a^{g}'s name, node) or None
+    # a vector the spec names a^{g} itself is that vector: the automatic name gives way (two meanings
+    # under one name judged a spec's own equation wrong)
+    preactivations = {key: found for key, found in preactivations.items()
+                      if found is None or found[0] not in vectors}  # fmt: skip
     named = {key: found for key, found in preactivations.items() if found is not None}
     for name, index in named.values():
         vector_size[name] = _SIZE[graph.nodes[index].shape[0]]

@@ -301,6 +301,10 @@ class _Rewriter:
             return None
         if ("a", "") in self.names.vectors or any(b == "a" for b, _ in self.names.parameters):
             return None  # the model's own a
+        own = (f"a^{exponent.name}", "") if not exponent.accent else None
+        if own in self.names.vectors:  # the spec's own vector a^{f}_t
+            return ast.Indexed(base=self.names.vectors[own], indices=tuple(self.any(i) for i in base.indices),
+                               span=node.span)  # fmt: skip
         if key not in self.names.preactivations:
             raise MeaningError(f"a^{{{_shown((exponent.name, exponent.accent))}}} names the argument of an "
                                f"activation in that vector's equation; the model {self.names.spec} has none")  # fmt: skip
