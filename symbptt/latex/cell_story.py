@@ -328,7 +328,9 @@ class CellStory:
         single = self.view.single
         what = (rf"${delta_k} = \nabla_{{{stack}_k}} L$, a column ($d\times 1$)" if single else
                 rf"${delta_k} = \nabla_{{{stack}_k}} L$, one block per state: " +
-                ", ".join(rf"${self.delta(s)} = \nabla_{{{self.state(s)}}} L$" for s in self.graph.states) + r", each with the other states of step $k$ held")  # fmt: skip
+                ", ".join(rf"${self.delta(s)}$" for s in self.graph.states) + ", the derivatives of $L$ by " +
+                " and by ".join(rf"${self.state(s)}$" for s in self.graph.states) +
+                r" with the other state of step $k$ held: blocks, not the total derivatives through the other state")  # fmt: skip
         pages = [Page("The back-propagated errors", "The recurrence of the back-propagated error, derived", (
             rf"The error at step $k$ collects every way ${stack}_k$ reaches the loss: {what}.",
             self.rows(rows),
