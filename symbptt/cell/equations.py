@@ -243,8 +243,24 @@ class _Build(Transformer):
     add = _operation("add")
     sub = _operation("sub")
     neg = _operation("neg")
-    hadamard = _operation("hadamard")
-    times = _operation("times")
+    def _elementwise(kind, operation=_operation):  # noqa: N805 - ⊙ and · next to an unbracketed product read two ways
+        plain = operation(kind)
+
+        @v_args(meta=True)
+        def method(self, meta, children):
+            node = plain(self, meta, children)
+            for arg in node.args:
+                if arg.kind == "juxtapose":  # U f_t ⊙ h_{t-1}: (U f_t) ⊙ h_{t-1} or U (f_t ⊙ h_{t-1})?
+                    raise ParseError(f"ambiguous product: '{arg.position.text}' next to "
+                                     f"{'⊙' if kind == 'hadamard' else '·'}; add parentheses, as in "
+                                     "U (r_t \\odot h_{t-1}) or (W x_t) \\odot f_t",
+                                     f"{arg.position.line}:{arg.position.column}")  # fmt: skip
+            return node
+
+        return method
+
+    hadamard = _elementwise("hadamard")
+    times = _elementwise("times")
     juxtapose = _operation("juxtapose")
     group = _operation("group")
 

@@ -67,6 +67,8 @@ CASES = {
     "unknown loss": ('loss = "cross-entropy"', 'loss = "hinge"', ":9: unknown loss 'hinge'"),
     "bad parameter shape": ('b_f = ["d"]', 'b_f = ["d", "m"]', ":20: the shape of b_f: 'm' is not d, n or k"),
     "missing equations": ("equations = '''", "eqs = '''", ":10: unknown key 'eqs' in [model]"),
+    "an unbracketed product next to ⊙": (r"U_h (f_t \odot h_{t-1})", r"U_h f_t \odot h_{t-1}",
+                                         ":12:31: ambiguous product: 'U_h f_t' next to ⊙; add parentheses"),
     "activation with a table": ('topic = "bptt"', 'topic = "bptt"\nactivation = "tanh"', ":3: 'activation' is for"),
 }
 
