@@ -264,7 +264,7 @@ class FlowStory:
                                   height="5.2cm" if slides else "6.4cm")  # fmt: skip
         if slides:  # the setup in full is in the notes; the frame keeps the plot readable
             caption = _short_caption(self.lecture.measured)
-        return Page("Measured", r"Measured: $\lVert\partial L_T/\partial c_k\rVert$ against $\lVert\partial L_T/\partial s_k\rVert$", (
+        return Page("Measured", r"Measured: $\lVert\partial L_T/\partial c_k|_{h_k}\rVert$ against $\lVert\partial L_T/\partial s_k\rVert$", (
             self.mode.figure(body, caption),
         ))  # fmt: skip
 
@@ -275,7 +275,7 @@ class FlowStory:
         return Page("Measured", "What the plot shows", (
             r"\begin{itemize}\setlength{\itemsep}{1ex}",
             rf"\item From $k = T - 1$ back to $k = 1$ ({T - 2} steps) the RNN's $\lVert\partial L_T/\partial s_k\rVert$ "
-            rf"falls by a factor ${_scientific(rnn)}$, the LSTM's $\lVert\partial L_T/\partial c_k\rVert$ by "
+            rf"falls by a factor ${_scientific(rnn)}$, the LSTM's $\lVert\partial L_T/\partial c_k|_{{h_k}}\rVert$ by "
             rf"${_scientific(lstm)}$.",
             self.mode.uncover(2, rf"\item The RNN's $W$ has $\lambda = \lVert W\rVert_2 = {measured.rnn_lambda:.2f}$, "
                                  rf"and $\gamma = 1$ for $\tanh$: {_bound_words(measured.rnn_lambda, T - 2)}. "
@@ -397,7 +397,7 @@ def _coordinates(xs, ys) -> str:
 def flow_plot(measured: GradientFlow, width: str = r"0.85\linewidth", height: str = "6.4cm") -> tuple[str, str]:
     """The three measured curves on a log scale over T − k, the legend under the axes; and the caption."""
     curves = [
-        ("blue!70!black, thick, mark=*", measured.lstm, r"LSTM $\lVert\partial L_T/\partial c_k\rVert$"),
+        ("blue!70!black, thick, mark=*", measured.lstm, r"LSTM $\lVert\partial L_T/\partial c_k|_{h_k}\rVert$"),
         ("red!75!black, thick, mark=square*", measured.rnn, r"RNN ($\tanh$) $\lVert\partial L_T/\partial s_k\rVert$"),
         ("red!75!black, densely dotted, thick", measured.rnn_bound,
          r"RNN bound $\lVert\partial L_T/\partial s_T\rVert\,(\gamma\lambda)^{T-k}$"),
