@@ -21,6 +21,7 @@ against finite differences of the forward evaluator.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 
@@ -364,8 +365,27 @@ class Block(terms.Term):
         return "[" + "; ".join(", ".join(printer._print(cell) for cell in row) for row in self.rows) + "]"
 
 
+class _ColumnAtStep(terms.Term):
+    """A column of ``rows`` entries at a ``step`` (δ^{u}_k, y_t, s_k): what they share."""
+
+    def __post_init__(self):
+        object.__setattr__(self, "step", as_expr(self.step))
+
+    def shape(self, dims):
+        return Shape.of(self.rows, 1)
+
+    def subs(self, mapping):
+        return replace(self, step=self.step.subs(mapping))
+
+
+def _text_at_step(head: str, step) -> str:
+    """h_k, δ^c_{k+1}: a one-character step without braces."""
+    plain = _step_plain(step)
+    return f"{head}_{plain}" if len(plain) == 1 else f"{head}_{{{plain}}}"
+
+
 @dataclass(frozen=True)
-class Adjoint(terms.Term):
+class Adjoint(_ColumnAtStep):
     """δ^{u}_k = ∇_{u_k} L, the back-propagated error of state u (not the Kronecker delta).
 
     ``single``: the cell has one state, and δ_k needs no superscript (the lecture's δ_k)."""
@@ -376,15 +396,6 @@ class Adjoint(terms.Term):
     rows: sp.Expr
     single: bool = False
 
-    def __post_init__(self):
-        object.__setattr__(self, "step", as_expr(self.step))
-
-    def shape(self, dims):
-        return Shape.of(self.rows, 1)
-
-    def subs(self, mapping):
-        return replace(self, step=self.step.subs(mapping))
-
     def evaluate(self, ctx):
         return ctx.adjoint(self.state, self.step)
 
@@ -394,13 +405,11 @@ class Adjoint(terms.Term):
         return f"{head}_{{{_step_latex(self.step)}}}"
 
     def _text(self, printer):
-        head = "δ" if self.single else f"δ^{latex_to_text(self.latex_name)}"
-        step = _step_plain(self.step)
-        return f"{head}_{step}" if len(step) == 1 else f"{head}_{{{step}}}"
+        return _text_at_step("δ" if self.single else f"δ^{latex_to_text(self.latex_name)}", self.step)
 
 
 @dataclass(frozen=True)
-class LossVector(terms.Term):
+class LossVector(_ColumnAtStep):
     """What the loss brings: ``y`` = softmax(o_t), ``e`` the one-hot of the class, or
     ``target`` the real target of a squared error; ``latex`` is the name printed."""
 
@@ -409,15 +418,6 @@ class LossVector(terms.Term):
     step: sp.Expr
     rows: sp.Expr
 
-    def __post_init__(self):
-        object.__setattr__(self, "step", as_expr(self.step))
-
-    def shape(self, dims):
-        return Shape.of(self.rows, 1)
-
-    def subs(self, mapping):
-        return replace(self, step=self.step.subs(mapping))
-
     def evaluate(self, ctx):
         return ctx.loss_vector(self.kind, self.step)
 
@@ -425,13 +425,11 @@ class LossVector(terms.Term):
         return f"{base_latex(self.latex)}_{{{_step_latex(self.step)}}}"
 
     def _text(self, printer):
-        step = _step_plain(self.step)
-        base = latex_to_text(self.latex)
-        return f"{base}_{step}" if len(step) == 1 else f"{base}_{{{step}}}"
+        return _text_at_step(latex_to_text(self.latex), self.step)
 
 
 @dataclass(frozen=True)
-class Stacked(terms.Term):
+class Stacked(_ColumnAtStep):
     """The state of the cell at a step: one vector, or several stacked (s_k = (h_k, c_k))."""
 
     latex: str
@@ -439,22 +437,11 @@ class Stacked(terms.Term):
     rows: sp.Expr
     parts: tuple = ()  # the states' keys, for a stack
 
-    def __post_init__(self):
-        object.__setattr__(self, "step", as_expr(self.step))
-
-    def shape(self, dims):
-        return Shape.of(self.rows, 1)
-
-    def subs(self, mapping):
-        return replace(self, step=self.step.subs(mapping))
-
     def _latex(self, printer):
         return f"{base_latex(self.latex)}_{{{_step_latex(self.step)}}}"
 
     def _text(self, printer):
-        step = _step_plain(self.step)
-        base = latex_to_text(self.latex)
-        return f"{base}_{step}" if len(step) == 1 else f"{base}_{{{step}}}"
+        return _text_at_step(latex_to_text(self.latex), self.step)
 
 
 # ---------------------------------------------------------------- products, simplified
@@ -623,6 +610,15 @@ def paths_factored(paths: list[list]) -> list[list]:
 # --------------------------------------------------------------------------- numbers
 
 
+@functools.cache
+def _derivative_code(op: str):
+    """The op table's NumPy form of f' over the argument {0} and the result {1}, compiled once.
+
+    It is our own table's text (never user text), evaluated on arrays only, with nothing but
+    NumPy in reach (CellContext.derivative)."""
+    return compile(OPS[op].numeric["numpy"].format("_arg", "_out"), f"<op {op}>", "eval")
+
+
 class CellContext:
     """Numbers for every quantity of one (unbatched) forward pass of a cell.
 
@@ -680,12 +676,7 @@ class CellContext:
         return np.asarray(self.steps[0][node.index], dtype=float).reshape(-1, 1)
 
     def derivative(self, op: str, arg, out) -> np.ndarray:
-        # The op table's numeric form of f' is a NumPy expression over the argument {0}
-        # and the result {1}; it is our own table's text (never user text), evaluated
-        # on arrays only, with nothing but NumPy in reach.
-        template = OPS[op].numeric["numpy"]
-        code = template.format("_arg", "_out")
-        return eval(code, {"__builtins__": {}, "np": np}, {"_arg": arg, "_out": out})  # noqa: S307
+        return eval(_derivative_code(op), {"__builtins__": {}, "np": np}, {"_arg": arg, "_out": out})  # noqa: S307
 
     def loss_vector(self, kind: str, step) -> np.ndarray:
         number = self._step(step)
