@@ -8,42 +8,11 @@ from pathlib import Path
 import pytest
 
 from symbptt.errors import SymbpttError
-from tests.cell.cells import graph_of
+from tests.cell.cells import MINIMAL_GATED_UNIT, graph_of
 
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8"}
 
-GOOD = r"""title = "A minimal gated unit"
-topic = "bptt"
-
-[model]
-name = "mgu"
-input = "x"
-state = ["h"]
-output = "o"
-loss = "cross-entropy"
-equations = '''
-f_t = \sigma(W_f x_t + U_f h_{t-1} + b_f)
-\tilde{h}_t = \tanh(W_h x_t + U_h (f_t \odot h_{t-1}) + b_h)
-h_t = (1 - f_t) \odot h_{t-1} + f_t \odot \tilde{h}_t
-o_t = V h_t + c
-'''
-
-[model.parameters]
-W_f = ["d", "n"]
-U_f = ["d", "d"]
-b_f = ["d"]
-W_h = ["d", "n"]
-U_h = ["d", "d"]
-b_h = ["d"]
-V = ["k", "d"]
-c = ["k"]
-
-[dimensions]
-d = "d"
-n = "n"
-k = "k"
-T = 3
-"""
+GOOD = MINIMAL_GATED_UNIT  # its line numbers are the ones CASES name
 
 # (what is changed, into what, the expected "line:column: message" part)
 CASES = {

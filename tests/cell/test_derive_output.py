@@ -17,43 +17,11 @@ import sympy as sp
 
 from symbptt.cell.derive import derive_cell
 from symbptt.cell.graph import graph_from_spec
+from tests.cell.cells import MINIMAL_GATED_UNIT
 
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8"}
 
-# The issue's minimal gated unit, in exactly the issue's format: a cell no code knows.
-MGU = """
-title = "A minimal gated unit"
-topic = "bptt"
-
-[model]
-name = "mgu"
-input = "x"                 # n×1 at each step
-state = ["h"]
-output = "o"
-loss = "cross-entropy"
-equations = '''
-f_t = \\sigma(W_f x_t + U_f h_{t-1} + b_f)
-\\tilde{h}_t = \\tanh(W_h x_t + U_h (f_t \\odot h_{t-1}) + b_h)
-h_t = (1 - f_t) \\odot h_{t-1} + f_t \\odot \\tilde{h}_t
-o_t = V h_t + c
-'''
-
-[model.parameters]
-W_f = ["d", "n"]
-U_f = ["d", "d"]
-b_f = ["d"]
-W_h = ["d", "n"]
-U_h = ["d", "d"]
-b_h = ["d"]
-V = ["k", "d"]
-c = ["k"]
-
-[dimensions]
-d = "d"
-n = "n"
-k = "k"
-T = 3
-"""
+MGU = MINIMAL_GATED_UNIT  # the issue's minimal gated unit: a cell no code knows
 
 
 def run(*args, check=True):

@@ -31,6 +31,7 @@ from symbptt.verify.check import CORRECT, UNDECIDED, WRONG, Options, verify_clai
 from symbptt.verify.model_names import from_spec
 from symbptt.verify.network import Sizes
 from symbptt.verify.search import DEFAULT_SIZES, Settings
+from tests.cell.cells import MINIMAL_GATED_UNIT
 
 D = r"\operatorname{diag}"
 S_F = r"f_t \odot (1 - f_t)"  # σ' of the forget gate's pre-activation
@@ -353,32 +354,6 @@ def test_build_checks_an_equation_specs_claims_in_its_own_names():
     assert result.verdict == "wrong" and "differ" in result.detail
     lacking = SimpleNamespace(name="the lecture's a", expect="correct", latex=r"a_t = h_t")  # a^{f}_t is the LSTM's
     assert build_verify(lacking, spec).verdict == "undecided"
-
-
-MINIMAL_GATED_UNIT = """
-[model]
-name = "mgu"
-input = "x"
-state = ["h"]
-output = "o"
-loss = "cross-entropy"
-equations = '''
-f_t = \\sigma(W_f x_t + U_f h_{t-1} + b_f)
-\\tilde{h}_t = \\tanh(W_h x_t + U_h (f_t \\odot h_{t-1}) + b_h)
-h_t = (1 - f_t) \\odot h_{t-1} + f_t \\odot \\tilde{h}_t
-o_t = V h_t + c
-'''
-
-[model.parameters]
-W_f = ["d", "n"]
-U_f = ["d", "d"]
-b_f = ["d"]
-W_h = ["d", "n"]
-U_h = ["d", "d"]
-b_h = ["d"]
-V = ["k", "d"]
-c = ["k"]
-"""
 
 
 def test_a_cell_a_user_writes_is_checked_in_its_names(tmp_path):
