@@ -35,7 +35,7 @@ import numpy as np
 
 from symbptt import oracle as reference
 from symbptt.verify import ir
-from symbptt.verify.network import Network, Sizes
+from symbptt.verify.network import Network, Sizes, sum_present
 from symbptt.verify.shapes import Unsupported
 
 PROBABILITIES = "softmax_of_output"  # softmax(output_t), the class probabilities (cell_names)
@@ -192,7 +192,7 @@ class CellWorld:
             de = seed if var == ("e", step) else None
             label = net.labels[step]
             self.tangents[(PROBABILITIES, step)], self.tangents[("e", step)] = dy, de
-            dL = _plus(None if dy is None else -dy[:, label] / y[label],
+            dL = sum_present(None if dy is None else -dy[:, label] / y[label],
                        None if de is None else -de @ np.log(y))  # fmt: skip
             if hold_all and hold is not None and step < hold:
                 dL = None
@@ -267,7 +267,7 @@ class CellWorld:
     def loss_tangent(self, step: int | None):
         if step is not None:
             return self.loss_tangents[step]
-        return _plus(*self.loss_tangents[1:])
+        return sum_present(*self.loss_tangents[1:])
 
     def jacobian_tangent(self, step: int):
         raise Unsupported("J_k is the lecture's Jacobian", None)
@@ -277,16 +277,6 @@ def _column(tangent):
     return None if tangent is None else tangent[:, :, None]
 
 
-def _plus(*terms):
-    present = [t for t in terms if t is not None]
-    if not present:
-        return None
-    total = present[0]
-    for term in present[1:]:
-        total = total + term
-    return total
-
-
 def _tangent(node, values: dict, tangents: dict):
     """Forward-mode rule of one operation: the tangent of its result from its arguments'."""
     op = node.op
@@ -294,18 +284,18 @@ def _tangent(node, values: dict, tangents: dict):
     d = [tangents[a] for a in node.args]
     if op == "matvec":
         matrix, vector = args
-        return _plus(None if d[0] is None else np.einsum("mij,j->mi", d[0], vector),
+        return sum_present(None if d[0] is None else np.einsum("mij,j->mi", d[0], vector),
                      None if d[1] is None else d[1] @ matrix.T)  # fmt: skip
     if op in ("add", "sub"):
         sign = 1.0 if op == "add" else -1.0
-        return _plus(d[0], None if d[1] is None else sign * d[1])
+        return sum_present(d[0], None if d[1] is None else sign * d[1])
     if op in ("neg", "one_minus"):
         return None if d[0] is None else -d[0]
     if op == "identity":
         return d[0]
     if op in ("hadamard", "scale"):
         first, second = (np.asarray(a, dtype=float) for a in args)
-        return _plus(None if d[0] is None else _times(d[0], second),
+        return sum_present(None if d[0] is None else _times(d[0], second),
                      None if d[1] is None else _times(d[1], first))  # fmt: skip
     if d[0] is None:
         return None

@@ -190,8 +190,8 @@ def _linear_forward(params: dict, xs: np.ndarray, s0: np.ndarray) -> dict:
     return {"a": np.array(a), "s": np.array(s), "o": np.array(o), "y": np.array(y)}
 
 
-def _plus(*terms):
-    """Sum of arrays where None is zero."""
+def sum_present(*terms):
+    """Sum of arrays where None is zero (tangents that do not depend on the variable are None)."""
     present = [t for t in terms if t is not None]
     if not present:
         return None
@@ -245,7 +245,7 @@ class World:
             s_prev, x = net.vector("s", step - 1), net.vector("x", step)
             dx = seeded("x", step, None)
             ds_prev = used(step - 1, ds)
-            da = _plus(
+            da = sum_present(
                 dW @ s_prev if dW is not None else None,
                 W @ ds_prev if ds_prev is not None else None,
                 dU @ x if dU is not None else None,
@@ -257,17 +257,17 @@ class World:
             ds = seeded("s", step, net.prime(a) * da if da is not None else None)
             ds_used = used(step, ds)
             s = net.vector("s", step)
-            do = _plus(dV @ s if dV is not None else None, V @ ds_used if ds_used is not None else None, dc)
+            do = sum_present(dV @ s if dV is not None else None, V @ ds_used if ds_used is not None else None, dc)
             do = seeded("o", step, do)
             y, e = net.vector("y", step), net.vector("e", step)
             dy = y * (do - np.sum(y * do, axis=-2, keepdims=True)) if do is not None else None
             dy = seeded("y", step, dy)
             de = seeded("e", step, None)
-            dL = _plus(
+            dL = sum_present(
                 -np.sum(e * dy / y, axis=(-2, -1)) if dy is not None else None,
                 -np.sum(np.log(y) * de, axis=(-2, -1)) if de is not None else None,
             )
-            dJ = _plus(
+            dJ = sum_present(
                 (second(a) * da) * W if da is not None else None,
                 net.prime(a) * dW if dW is not None else None,
             )
@@ -288,7 +288,7 @@ class World:
     def loss_tangent(self, step: int | None) -> np.ndarray | None:
         if step is not None:
             return self.loss_tangents[step]
-        return _plus(*self.loss_tangents[1:])
+        return sum_present(*self.loss_tangents[1:])
 
     def jacobian_tangent(self, step: int) -> np.ndarray | None:
         return self.jacobian_tangents[step]
