@@ -7,13 +7,14 @@ import json
 from symbptt.errors import DimensionError, UsageError
 
 
-def cell_graph(args):
-    """The spec and the step graph it describes, --d --n --k taking precedence over the spec."""
+def cell_graph(args, spec=None):
+    """The spec (read here unless given) and the step graph it describes, --d --n --k taking
+    precedence over the spec."""
     from symbptt.cell.graph import build_graph
     from symbptt.model import dimension
     from symbptt.spec import resolve
 
-    spec = resolve(args.spec)
+    spec = resolve(args.spec) if spec is None else spec
     dims = dict(spec.dimensions)
     for key in ("d", "n", "k"):
         value = getattr(args, key, None)

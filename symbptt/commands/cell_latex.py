@@ -5,23 +5,22 @@ from __future__ import annotations
 from symbptt.errors import DimensionError, UsageError
 
 
-def run_cell(args) -> str:
-    from pathlib import Path
-
+def cell_source(args, spec) -> tuple[str, str]:
+    """The cell's notes, slides, snippet or Markdown, and what --pdf compiles (a snippet inside a
+    minimal article); ``symbptt latex`` writes them (commands/latex.py)."""
     from symbptt.cell.derive import derive_cell
     from symbptt.commands.cell_derive import cell_graph, parameters_of
     from symbptt.commands.common import steps_option
-    from symbptt.files import write_atomic
     from symbptt.latex.cell_documents import CellLecture, build, standalone
-    from symbptt.spec import MAX_EXPANDED_T, resolve
+    from symbptt.spec import MAX_EXPANDED_T
 
-    if resolve(args.spec).topic == "gradient-flow":  # the LSTM's gradient-flow lecture, as build writes it
-        from symbptt.commands.flow_latex import run_flow
+    if spec.topic == "gradient-flow":  # the LSTM's gradient-flow lecture, as build writes it
+        from symbptt.commands.flow_latex import flow_source
 
-        return run_flow(args, resolve(args.spec))
+        return flow_source(args, spec)
     if args.figure_d is not None:
         raise UsageError("--figure-d draws the lecture's sparse tensor; a cell's notes draw its step graph", "--figure-d")
-    spec, graph = cell_graph(args)
+    spec, graph = cell_graph(args, spec)
     T = steps_option(args, spec)
     if T > MAX_EXPANDED_T:
         raise DimensionError(f"{T} steps are too many to write out term by term (at most {MAX_EXPANDED_T})", "--T")
@@ -32,17 +31,6 @@ def run_cell(args) -> str:
     if args.format == "markdown":
         from symbptt.latex.cell_documents import markdown
 
-        source = markdown(lecture)
-    else:
-        source = build(args.style, lecture)
-    if not args.output:
-        return source
-    target = Path(args.output)
-    write_atomic(target, source)
-    if not args.pdf:
-        return f"wrote {target}\n"
-    from symbptt.latex.compile import compile_next_to
-
-    document = standalone(source) if args.style == "snippet" else source
-    pdf = compile_next_to(target, document, timeout=args.timeout)
-    return f"wrote {target} and {pdf}\n"
+        return markdown(lecture), ""
+    source = build(args.style, lecture)
+    return source, standalone(source) if args.style == "snippet" else source

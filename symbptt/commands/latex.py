@@ -44,7 +44,7 @@ def add_parser(commands):
 
 
 def run(args) -> str:
-    from symbptt.files import check_output, printable, write_atomic, write_together
+    from symbptt.files import check_output, printable
     from symbptt.latex.documents import Lecture, build, standalone
     from symbptt.lecture import derivations_for
     from symbptt.spec import MAX_EXPANDED_T
@@ -70,10 +70,12 @@ def run(args) -> str:
                            "--pdf, the .tex is)"), error.where) from None  # fmt: skip
     from symbptt.spec import resolve
 
-    if resolve(args.spec).cell is not None:  # a cell given by its equations
-        from symbptt.commands.cell_latex import run_cell
+    spec = resolve(args.spec)
+    if spec.cell is not None:  # a cell given by its equations (or the LSTM's gradient-flow lecture)
+        from symbptt.commands.cell_latex import cell_source
 
-        return run_cell(args)
+        source, document = cell_source(args, spec)
+        return _write(source, document, target, pdf_target, args.timeout)
     unknown = [name for name in args.wrt or () if name not in PARAMETERS]
     if unknown:
         raise UsageError(f"invalid choice: {unknown[0]!r} (the lecture's RNN has the parameters "
@@ -104,19 +106,25 @@ def run(args) -> str:
         source = markdown(lecture)
     else:
         source = build(args.style, lecture)
+    # A snippet has no preamble: it is compiled inside a minimal article.
+    document = standalone(source, lecture) if args.style == "snippet" else source
+    return _write(source, document, target, pdf_target, args.timeout)
+
+
+def _write(source: str, document: str, target, pdf_target, timeout: float) -> str:
+    """The source to stdout, or to -o; with --pdf, ``document`` compiled, and the .tex and the
+    PDF written together once TeX has succeeded: a failed compile leaves the old pair as it was."""
+    from symbptt.files import printable, write_atomic, write_together
+
     if target is None:
         return source
-    if not args.pdf:
+    if pdf_target is None:
         write_atomic(target, source)
         return f"wrote {printable(target)}\n"
     from symbptt.latex.compile import JOBNAME, compile_pdf
 
-    # A snippet has no preamble: it is compiled inside a minimal article. The .tex and
-    # the PDF are written together once TeX has succeeded: a failed compile leaves the
-    # old pair as it was.
-    document = standalone(source, lecture) if args.style == "snippet" else source
     stem = target.stem if JOBNAME.match(target.stem) else "lecture"
-    pdf = compile_pdf(document, jobname=stem, timeout=args.timeout)
+    pdf = compile_pdf(document, jobname=stem, timeout=timeout)
     write_together({target: source, pdf_target: pdf})
     return f"wrote {printable(target)} and {printable(pdf_target)}\n"
 

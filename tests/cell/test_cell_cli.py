@@ -99,3 +99,14 @@ def test_export_names_a_wrong_shape(new_cell, tmp_path):
         module.loss_and_grads(params, np.zeros((4, 2)), np.zeros((4,)))
     with pytest.raises(ValueError, match=r"state0 must be None or a dict"):
         module.loss_and_grads(params, np.zeros((4, 2)), np.zeros((4, 2)), np.zeros(3))
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdflatex") is None, reason="pdflatex is not installed")
+@pytest.mark.parametrize("spec", ["gru-bptt", "lstm-gradient-flow"])
+def test_a_failed_compile_of_a_cell_lecture_writes_nothing(tmp_path, spec):
+    # The .tex and its PDF come together, as for the lecture's RNN: a cell's lecture wrote its .tex
+    # before TeX ran, so a failed compile left it half done.
+    target = tmp_path / "slides.tex"
+    result = symbptt_here("latex", spec, "--style", "slides", "--pdf", "-o", target, "--timeout", "0.05")
+    assert result.returncode == 2 and result.stdout == "" and "TeX did not finish" in result.stderr
+    assert list(tmp_path.iterdir()) == []
