@@ -80,30 +80,9 @@ def to_term(view: CellView, expr, step) -> terms.Term:
     if expr.op == "ref" or expr.op == "number":
         return view.expr_term(expr, step)
     rebuilt = [to_term(view, argument, step) for argument in expr.args]
-    return _combine(view, expr, rebuilt, step)
+    return dt.combine(expr.op, rebuilt, plus=dt.add_factored)
 
 
-def _combine(view: CellView, expr, args, step) -> terms.Term:
-    op = expr.op
-    if op == "hadamard":
-        return dt.Hadamard((args[0], args[1]))
-    if op == "matvec_t":
-        return dt.apply_to(dt.transpose(args[0]), args[1])
-    if op == "outer":
-        return dt.product((args[0], terms.Transpose(args[1])))
-    if op == "add":
-        return dt.add_factored(args)
-    if op == "neg":
-        return dt.product((terms.Scalar(-1), args[0]))
-    if op == "scale":
-        return dt.product((args[0], args[1]))
-    if op == "dot":
-        return dt.product((terms.Transpose(args[0]), args[1]))
-    if op.startswith("d_"):
-        return dt.DerivativeOf(op, args[0], args[1])
-    if op == "matvec":
-        return dt.product((args[0], args[1]))
-    raise SymbpttError(f"no matrix-level form for the reverse rule {op}", "derive")
 
 
 # ------------------------------------------------------------------------ the δ's

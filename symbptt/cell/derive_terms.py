@@ -607,6 +607,30 @@ def paths_factored(paths: list[list]) -> list[list]:
     return [([terms.Scalar(sign)] if sign != 1 else []) + kept for sign, kept in normal]
 
 
+def combine(op: str, args: list, plus=add) -> terms.Term:
+    """One operation of the op table on the terms ``args``, at matrix level, simplified as printed;
+    ``plus`` adds (add_factored groups shared factors, as the reverse rules print them)."""
+    if op == "neg":
+        return product((terms.Scalar(-1), args[0]))
+    if op in ("scale", "matvec"):
+        return product((args[0], args[1]))
+    if op.startswith("d_"):  # f'(a) from a and f(a)
+        return DerivativeOf(op, args[0], args[1])
+    if op == "hadamard":
+        return Hadamard((args[0], args[1]))
+    if op == "matvec_t":
+        return apply_to(transpose(args[0]), args[1])
+    if op == "outer":
+        return product((args[0], terms.Transpose(args[1])))
+    if op == "dot":
+        return product((terms.Transpose(args[0]), args[1]))
+    if op == "add":
+        return plus(args)
+    if op == "sub":
+        return plus([args[0], product((terms.Scalar(-1), args[1]))])
+    raise SymbpttError(f"no matrix-level form for the operation {op}", "derive")
+
+
 # --------------------------------------------------------------------------- numbers
 
 

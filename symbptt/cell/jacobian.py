@@ -19,7 +19,6 @@ import sympy as sp
 
 from symbptt import terms
 from symbptt.cell import derive_terms as dt
-from symbptt.cell.ops import OPS
 from symbptt.derivation import Derivation, Rule, Step
 from symbptt.display import as_latex as to_latex
 from symbptt.display import as_text as to_text
@@ -183,27 +182,7 @@ class CellView:
             return args[0]  # only ever inside diag(·), handled above
         if op == "eye":
             return dt.Eye(args[0].shape({}).dims[0])
-        if op == "neg":
-            return dt.product((terms.Scalar(-1), args[0]))
-        if op == "scale":
-            return dt.product((args[0], args[1]))
-        if OPS[op].in_equations is False and op.startswith("d_"):
-            return dt.DerivativeOf(op, args[0], args[1])
-        if op == "hadamard":
-            return dt.Hadamard((args[0], args[1]))
-        if op == "matvec_t":
-            return dt.apply_to(dt.transpose(args[0]), args[1])
-        if op == "outer":
-            return dt.product((args[0], terms.Transpose(args[1])))
-        if op == "matvec":
-            return dt.product((args[0], args[1]))
-        if op == "add":
-            return dt.add(args)
-        if op == "sub":
-            return dt.add([args[0], dt.product((terms.Scalar(-1), args[1]))])
-        if op == "dot":
-            return dt.product((terms.Transpose(args[0]), args[1]))
-        raise SymbpttError(f"no matrix-level form for the operation {op}", "derive")
+        return dt.combine(op, args)
 
     # --- paths and Jacobians ------------------------------------------------------------
 
